@@ -1,0 +1,34 @@
+//! The PostgreSQL backend for scale-out: several `docent serve` replicas share one database.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Pool, Postgres, Transaction};
+
+use crate::Result;
+
+type Db = Postgres;
+
+pub struct PgStore {
+    reader: Pool<Postgres>,
+    writer: Pool<Postgres>,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { reader: pool.clone(), writer: pool })
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.writer.begin().await?)
+    }
+}
+
+type ThisStore = PgStore;
+include!("sql.rs");

@@ -1,0 +1,963 @@
+// The SQL both backends run, written once. `sqlite.rs` and `postgres.rs` each `include!` this
+// file after defining `Db` (the sqlx database), `ThisStore` (a struct with `reader` and `writer`
+// pools) and `begin_write`. The schema keeps to types both databases treat alike (TEXT, BIGINT,
+// BOOLEAN; JSON as TEXT; times as epoch milliseconds) and `$N` placeholders work on both, so the
+// two backends share every statement and differ only in how they connect. A statement that must
+// differ goes into the backend's own file instead.
+
+use async_trait::async_trait;
+use docent_domain::scope::Scope;
+use docent_domain::segment::{ConversationStarter, Segment, SegmentIn};
+use docent_domain::slug::slugify;
+use docent_domain::tenant::{NewTenant, Tenant, TenantSettings};
+use docent_domain::token::{ApiToken, NewToken};
+use docent_domain::tool::{Tool, ToolFields, ToolType};
+use docent_domain::visitor::{MemoryFact, Visitor, VisitorDetail, VisitorFields, VisitorQuery};
+use docent_domain::{
+    ConversationId, SegmentId, TenantId, Timestamp, TokenId, ToolId, VisitorId,
+};
+
+use crate::{NewConversation, SegmentDeletion, StorageError, Store};
+
+fn json_column<T: serde::de::DeserializeOwned>(what: &str, raw: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|e| StorageError::corrupt(format!("stored {what} is not valid: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StorageError::Other(Box::new(e)))
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: String,
+    slug: String,
+    name: String,
+    parent_id: Option<String>,
+    plan: String,
+    is_activated: bool,
+    conversations_limit: Option<i64>,
+    settings: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const TENANT_COLUMNS: &str = "id, slug, name, parent_id, plan, is_activated, conversations_limit, settings, created_at, updated_at";
+
+impl TenantRow {
+    fn into_tenant(self) -> Result<Tenant> {
+        Ok(Tenant {
+            id: TenantId::from_stored(self.id),
+            slug: self.slug,
+            name: self.name,
+            parent_id: self.parent_id.map(TenantId::from_stored),
+            plan: self.plan,
+            is_activated: self.is_activated,
+            conversations_limit: self.conversations_limit.map(count),
+            settings: json_column::<TenantSettings>("tenant settings", &self.settings)?,
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    tenant_id: String,
+    name: String,
+    prefix: String,
+    scopes: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+const TOKEN_COLUMNS: &str = "id, tenant_id, name, prefix, scopes, created_at, last_used_at, expires_at";
+
+impl TokenRow {
+    fn into_token(self) -> Result<ApiToken> {
+        Ok(ApiToken {
+            id: TokenId::from_stored(self.id),
+            tenant_id: TenantId::from_stored(self.tenant_id),
+            name: self.name,
+            prefix: self.prefix,
+            scopes: json_column::<Vec<Scope>>("token scopes", &self.scopes)?,
+            created_at: Timestamp::from_millis(self.created_at),
+            last_used_at: self.last_used_at.map(Timestamp::from_millis),
+            expires_at: self.expires_at.map(Timestamp::from_millis),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SegmentRow {
+    id: String,
+    slug: String,
+    name: String,
+    system_prompt: String,
+    welcome_message: Option<String>,
+    conversation_starters: String,
+    is_default: bool,
+    is_active: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const SEGMENT_COLUMNS: &str = "id, slug, name, system_prompt, welcome_message, conversation_starters, is_default, is_active, created_at, updated_at";
+
+impl SegmentRow {
+    fn into_segment(self) -> Result<Segment> {
+        Ok(Segment {
+            id: SegmentId::from_stored(self.id),
+            slug: self.slug,
+            name: self.name,
+            system_prompt: self.system_prompt,
+            welcome_message: self.welcome_message,
+            conversation_starters: json_column::<Vec<ConversationStarter>>(
+                "conversation starters",
+                &self.conversation_starters,
+            )?,
+            is_default: self.is_default,
+            is_active: self.is_active,
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ToolRow {
+    id: String,
+    name: String,
+    description: String,
+    tool_type: String,
+    config: String,
+    position: i64,
+    is_active: bool,
+    segment_id: Option<String>,
+    segment_slug: Option<String>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const TOOL_SELECT: &str = "SELECT t.id, t.name, t.description, t.tool_type, t.config, t.position, t.is_active, \
+     t.segment_id, s.slug AS segment_slug, t.webhook_url, t.webhook_secret, t.created_at, t.updated_at \
+     FROM tools t LEFT JOIN segments s ON s.id = t.segment_id";
+
+impl ToolRow {
+    fn into_tool(self) -> Result<Tool> {
+        let tool_type = ToolType::parse(&self.tool_type)
+            .ok_or_else(|| StorageError::corrupt(format!("unknown stored tool type {}", self.tool_type)))?;
+        Ok(Tool {
+            id: ToolId::from_stored(self.id),
+            name: self.name,
+            description: self.description,
+            tool_type,
+            config: json_column("tool config", &self.config)?,
+            position: self.position,
+            is_active: self.is_active,
+            segment_id: self.segment_id.map(SegmentId::from_stored),
+            segment_slug: self.segment_slug,
+            webhook_url: self.webhook_url,
+            webhook_secret: self.webhook_secret,
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VisitorRow {
+    id: String,
+    email: Option<String>,
+    display_name: Option<String>,
+    phone: Option<String>,
+    auth_provider: Option<String>,
+    external_id: Option<String>,
+    metadata: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const VISITOR_COLUMNS: &str = "id, email, display_name, phone, auth_provider, external_id, metadata, created_at, updated_at";
+
+impl VisitorRow {
+    fn into_visitor(self) -> Result<Visitor> {
+        Ok(Visitor {
+            id: VisitorId::from_stored(self.id),
+            email: self.email,
+            display_name: self.display_name,
+            phone: self.phone,
+            auth_provider: self.auth_provider,
+            external_id: self.external_id,
+            metadata: json_column("visitor metadata", &self.metadata)?,
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct FactRow {
+    key: String,
+    value: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<FactRow> for MemoryFact {
+    fn from(r: FactRow) -> Self {
+        MemoryFact {
+            key: r.key,
+            value: r.value,
+            created_at: Timestamp::from_millis(r.created_at),
+            updated_at: Timestamp::from_millis(r.updated_at),
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` so a search string matches literally inside `LIKE … ESCAPE '\'`.
+fn like_pattern(search: &str) -> String {
+    let mut out = String::with_capacity(search.len() + 2);
+    out.push('%');
+    for c in search.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl ThisStore {
+    async fn insert_segment(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        tenant: &TenantId,
+        new: &SegmentIn,
+        is_default: bool,
+        now: Timestamp,
+    ) -> Result<Segment> {
+        let taken: Vec<(String,)> = sqlx::query_as("SELECT slug FROM segments WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_all(&mut **tx)
+            .await?;
+        let base = if is_default { "general".to_owned() } else { slugify(&new.name) };
+        let slug = (1..)
+            .map(|n: u32| if n == 1 { base.clone() } else { format!("{base}-{n}") })
+            .find(|candidate| !taken.iter().any(|(s,)| s == candidate))
+            .unwrap_or(base);
+        let id = SegmentId::generate();
+        sqlx::query(
+            "INSERT INTO segments (id, tenant_id, slug, name, system_prompt, welcome_message, \
+             conversation_starters, is_default, is_active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(&slug)
+        .bind(&new.name)
+        .bind(&new.system_prompt)
+        .bind(&new.welcome_message)
+        .bind(to_json(&new.conversation_starters)?)
+        .bind(is_default)
+        .bind(new.is_active || is_default)
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+        Ok(Segment {
+            id,
+            slug,
+            name: new.name.clone(),
+            system_prompt: new.system_prompt.clone(),
+            welcome_message: new.welcome_message.clone(),
+            conversation_starters: new.conversation_starters.clone(),
+            is_default,
+            is_active: new.is_active || is_default,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Refuses a segment reference that is not one of this tenant's segments.
+    async fn check_segment(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        tenant: &TenantId,
+        segment: Option<&SegmentId>,
+    ) -> Result<()> {
+        let Some(segment) = segment else { return Ok(()) };
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM segments WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(segment.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+        match found {
+            Some(_) => Ok(()),
+            None => Err(StorageError::Invalid {
+                field: "segmentId".to_owned(),
+                message: format!("segmentId {segment} is not a segment of this tenant"),
+            }),
+        }
+    }
+
+    async fn tool_in(tx: &mut sqlx::Transaction<'static, Db>, tenant: &TenantId, id: &ToolId) -> Result<Tool> {
+        let sql = format!("{TOOL_SELECT} WHERE t.tenant_id = $1 AND t.id = $2");
+        sqlx::query_as::<Db, ToolRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_one(&mut **tx)
+            .await?
+            .into_tool()
+    }
+
+    async fn visitor_exists(&self, tenant: &TenantId, visitor: &VisitorId) -> Result<bool> {
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM visitors WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(visitor.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Names the field a visitor write collides on, before the unique index has to.
+    async fn visitor_conflict(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        tenant: &TenantId,
+        except: Option<&VisitorId>,
+        fields: &VisitorFields,
+    ) -> Result<()> {
+        let except = except.map(VisitorId::as_str).unwrap_or("");
+        for (column, field, value) in [
+            ("email", "email", fields.email.as_deref()),
+            ("external_id", "externalId", fields.external_id.as_deref()),
+        ] {
+            let Some(value) = value else { continue };
+            let sql = format!("SELECT id FROM visitors WHERE tenant_id = $1 AND {column} = $2 AND id <> $3");
+            let found: Option<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.as_str())
+                .bind(value)
+                .bind(except)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if found.is_some() {
+                return Err(StorageError::conflict(field));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for ThisStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, new: NewTenant, default_segment: SegmentIn) -> Result<(Tenant, Segment)> {
+        let now = Timestamp::now();
+        let tenant = Tenant {
+            id: TenantId::generate(),
+            slug: new.slug,
+            name: new.name,
+            parent_id: new.parent_id,
+            plan: new.plan,
+            is_activated: new.is_activated,
+            conversations_limit: None,
+            settings: TenantSettings::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.begin_write().await?;
+        let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM tenants WHERE slug = $1")
+            .bind(&tenant.slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StorageError::conflict("slug"));
+        }
+        sqlx::query(
+            "INSERT INTO tenants (id, slug, name, parent_id, plan, is_activated, conversations_limit, \
+             api_key_hash, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $9)",
+        )
+        .bind(tenant.id.as_str())
+        .bind(&tenant.slug)
+        .bind(&tenant.name)
+        .bind(tenant.parent_id.as_ref().map(TenantId::as_str))
+        .bind(&tenant.plan)
+        .bind(tenant.is_activated)
+        .bind(&new.api_key_hash)
+        .bind(to_json(&tenant.settings)?)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        let segment = Self::insert_segment(&mut tx, &tenant.id, &default_segment, true, now).await?;
+        tx.commit().await?;
+        Ok((tenant, segment))
+    }
+
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE slug = $1");
+        sqlx::query_as::<Db, TenantRow>(sqlx::AssertSqlSafe(sql))
+            .bind(slug)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(TenantRow::into_tenant)
+            .transpose()
+    }
+
+    async fn tenant_by_api_key_hash(&self, hash: &str) -> Result<Option<Tenant>> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE api_key_hash = $1");
+        sqlx::query_as::<Db, TenantRow>(sqlx::AssertSqlSafe(sql))
+            .bind(hash)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(TenantRow::into_tenant)
+            .transpose()
+    }
+
+    async fn update_tenant(&self, tenant: &TenantId, updated: &Tenant) -> Result<Tenant> {
+        let now = Timestamp::now();
+        let limit = updated.conversations_limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let sql = format!(
+            "UPDATE tenants SET name = $1, plan = $2, is_activated = $3, conversations_limit = $4, \
+             settings = $5, updated_at = $6 WHERE id = $7 RETURNING {TENANT_COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query_as::<Db, TenantRow>(sqlx::AssertSqlSafe(sql))
+            .bind(&updated.name)
+            .bind(&updated.plan)
+            .bind(updated.is_activated)
+            .bind(limit)
+            .bind(to_json(&updated.settings)?)
+            .bind(now.millis())
+            .bind(tenant.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.into_tenant()
+    }
+
+    async fn count_child_tenants(&self, parent: &TenantId) -> Result<u64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants WHERE parent_id = $1")
+            .bind(parent.as_str())
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(count(n))
+    }
+
+    async fn count_conversations_since(&self, tenant: &TenantId, since: Timestamp) -> Result<u64> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM conversations WHERE tenant_id = $1 AND started_at >= $2")
+                .bind(tenant.as_str())
+                .bind(since.millis())
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(count(n))
+    }
+
+    async fn create_token(&self, tenant: &TenantId, new: NewToken) -> Result<ApiToken> {
+        let token = ApiToken {
+            id: TokenId::generate(),
+            tenant_id: tenant.clone(),
+            name: new.name,
+            prefix: new.prefix,
+            scopes: new.scopes,
+            created_at: Timestamp::now(),
+            last_used_at: None,
+            expires_at: new.expires_at,
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, tenant_id, name, prefix, token_hash, scopes, created_at, last_used_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
+        )
+        .bind(token.id.as_str())
+        .bind(tenant.as_str())
+        .bind(&token.name)
+        .bind(&token.prefix)
+        .bind(&new.hash)
+        .bind(to_json(&token.scopes)?)
+        .bind(token.created_at.millis())
+        .bind(token.expires_at.map(Timestamp::millis))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    async fn list_tokens(&self, tenant: &TenantId) -> Result<Vec<ApiToken>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY created_at, id");
+        sqlx::query_as::<Db, TokenRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .fetch_all(&self.reader)
+            .await?
+            .into_iter()
+            .map(TokenRow::into_token)
+            .collect()
+    }
+
+    async fn delete_token(&self, tenant: &TenantId, id: &TokenId) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM api_tokens WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
+        sqlx::query_as::<Db, TokenRow>(sqlx::AssertSqlSafe(sql))
+            .bind(hash)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(TokenRow::into_token)
+            .transpose()
+    }
+
+    async fn touch_token(&self, tenant: &TenantId, id: &TokenId, at: Timestamp) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(at.millis())
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_segments(&self, tenant: &TenantId) -> Result<Vec<Segment>> {
+        let sql = format!(
+            "SELECT {SEGMENT_COLUMNS} FROM segments WHERE tenant_id = $1 ORDER BY is_default DESC, created_at, id"
+        );
+        sqlx::query_as::<Db, SegmentRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .fetch_all(&self.reader)
+            .await?
+            .into_iter()
+            .map(SegmentRow::into_segment)
+            .collect()
+    }
+
+    async fn get_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<Option<Segment>> {
+        let sql = format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE tenant_id = $1 AND id = $2");
+        sqlx::query_as::<Db, SegmentRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(SegmentRow::into_segment)
+            .transpose()
+    }
+
+    async fn segment_by_slug(&self, tenant: &TenantId, slug: &str) -> Result<Option<Segment>> {
+        let sql = format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE tenant_id = $1 AND slug = $2");
+        sqlx::query_as::<Db, SegmentRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(slug)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(SegmentRow::into_segment)
+            .transpose()
+    }
+
+    async fn create_segment(&self, tenant: &TenantId, new: SegmentIn) -> Result<Segment> {
+        let mut tx = self.begin_write().await?;
+        let segment = Self::insert_segment(&mut tx, tenant, &new, false, Timestamp::now()).await?;
+        tx.commit().await?;
+        Ok(segment)
+    }
+
+    async fn update_segment(&self, tenant: &TenantId, updated: &Segment) -> Result<Segment> {
+        let sql = format!(
+            "UPDATE segments SET name = $1, system_prompt = $2, welcome_message = $3, conversation_starters = $4, \
+             is_active = $5, updated_at = $6 WHERE tenant_id = $7 AND id = $8 RETURNING {SEGMENT_COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query_as::<Db, SegmentRow>(sqlx::AssertSqlSafe(sql))
+            .bind(&updated.name)
+            .bind(&updated.system_prompt)
+            .bind(&updated.welcome_message)
+            .bind(to_json(&updated.conversation_starters)?)
+            .bind(updated.is_active || updated.is_default)
+            .bind(Timestamp::now().millis())
+            .bind(tenant.as_str())
+            .bind(updated.id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.into_segment()
+    }
+
+    async fn delete_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<SegmentDeletion> {
+        let mut tx = self.begin_write().await?;
+        let found: Option<(bool,)> = sqlx::query_as("SELECT is_default FROM segments WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        match found {
+            None => return Ok(SegmentDeletion::NotFound),
+            Some((true,)) => return Ok(SegmentDeletion::IsDefault),
+            Some((false,)) => {}
+        }
+        sqlx::query("UPDATE tools SET segment_id = NULL WHERE tenant_id = $1 AND segment_id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM segments WHERE tenant_id = $1 AND id = $2 AND is_default = $3")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .bind(false)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(SegmentDeletion::Deleted)
+    }
+
+    async fn list_tools(&self, tenant: &TenantId) -> Result<Vec<Tool>> {
+        let sql = format!("{TOOL_SELECT} WHERE t.tenant_id = $1 ORDER BY t.position, t.created_at, t.id");
+        sqlx::query_as::<Db, ToolRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .fetch_all(&self.reader)
+            .await?
+            .into_iter()
+            .map(ToolRow::into_tool)
+            .collect()
+    }
+
+    async fn get_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<Option<Tool>> {
+        let sql = format!("{TOOL_SELECT} WHERE t.tenant_id = $1 AND t.id = $2");
+        sqlx::query_as::<Db, ToolRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(ToolRow::into_tool)
+            .transpose()
+    }
+
+    async fn create_tool(&self, tenant: &TenantId, f: ToolFields) -> Result<Tool> {
+        let id = ToolId::generate();
+        let now = Timestamp::now();
+        let mut tx = self.begin_write().await?;
+        Self::check_segment(&mut tx, tenant, f.segment_id.as_ref()).await?;
+        let position = match f.position {
+            Some(p) => p,
+            None => {
+                let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(position) FROM tools WHERE tenant_id = $1")
+                    .bind(tenant.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                max.unwrap_or(0) + 1
+            }
+        };
+        sqlx::query(
+            "INSERT INTO tools (id, tenant_id, name, description, tool_type, config, position, is_active, \
+             segment_id, webhook_url, webhook_secret, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(&f.name)
+        .bind(&f.description)
+        .bind(f.tool_type.as_str())
+        .bind(to_json(&f.config)?)
+        .bind(position)
+        .bind(f.is_active)
+        .bind(f.segment_id.as_ref().map(SegmentId::as_str))
+        .bind(&f.webhook_url)
+        .bind(&f.webhook_secret)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        let tool = Self::tool_in(&mut tx, tenant, &id).await?;
+        tx.commit().await?;
+        Ok(tool)
+    }
+
+    async fn update_tool(&self, tenant: &TenantId, id: &ToolId, f: ToolFields) -> Result<Tool> {
+        let mut tx = self.begin_write().await?;
+        Self::check_segment(&mut tx, tenant, f.segment_id.as_ref()).await?;
+        let done = sqlx::query(
+            "UPDATE tools SET name = $1, description = $2, config = $3, position = COALESCE($4, position), \
+             is_active = $5, segment_id = $6, webhook_url = $7, webhook_secret = $8, updated_at = $9 \
+             WHERE tenant_id = $10 AND id = $11",
+        )
+        .bind(&f.name)
+        .bind(&f.description)
+        .bind(to_json(&f.config)?)
+        .bind(f.position)
+        .bind(f.is_active)
+        .bind(f.segment_id.as_ref().map(SegmentId::as_str))
+        .bind(&f.webhook_url)
+        .bind(&f.webhook_secret)
+        .bind(Timestamp::now().millis())
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        let tool = Self::tool_in(&mut tx, tenant, id).await?;
+        tx.commit().await?;
+        Ok(tool)
+    }
+
+    async fn delete_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM tools WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_visitors(&self, tenant: &TenantId, query: &VisitorQuery) -> Result<(Vec<Visitor>, u64)> {
+        let search = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(like_pattern);
+        let filter = if search.is_some() {
+            "WHERE tenant_id = $1 AND (LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
+             OR LOWER(COALESCE(display_name, '')) LIKE $2 ESCAPE '\\' \
+             OR LOWER(COALESCE(external_id, '')) LIKE $2 ESCAPE '\\')"
+        } else {
+            "WHERE tenant_id = $1 AND $2 IS NULL"
+        };
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let rows_sql = format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors {filter} ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        );
+        let rows = sqlx::query_as::<Db, VisitorRow>(sqlx::AssertSqlSafe(rows_sql))
+            .bind(tenant.as_str())
+            .bind(search.as_deref())
+            .bind(i64::from(query.limit))
+            .bind(offset)
+            .fetch_all(&self.reader)
+            .await?;
+        let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM visitors {filter}")))
+            .bind(tenant.as_str())
+            .bind(search.as_deref())
+            .fetch_one(&self.reader)
+            .await?;
+        let visitors = rows.into_iter().map(VisitorRow::into_visitor).collect::<Result<Vec<_>>>()?;
+        Ok((visitors, count(total)))
+    }
+
+    async fn get_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<Option<VisitorDetail>> {
+        let sql = format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE tenant_id = $1 AND id = $2");
+        let Some(row) = sqlx::query_as::<Db, VisitorRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (conversations, facts): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM conversations WHERE tenant_id = $1 AND visitor_id = $2), \
+                    (SELECT COUNT(*) FROM memory_facts WHERE tenant_id = $1 AND visitor_id = $2)",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(Some(VisitorDetail {
+            visitor: row.into_visitor()?,
+            conversation_count: count(conversations),
+            memory_fact_count: count(facts),
+        }))
+    }
+
+    async fn create_visitor(&self, tenant: &TenantId, f: VisitorFields) -> Result<Visitor> {
+        let now = Timestamp::now();
+        let visitor = Visitor {
+            id: VisitorId::generate(),
+            email: f.email.clone(),
+            display_name: f.display_name.clone(),
+            phone: f.phone.clone(),
+            auth_provider: f.auth_provider.clone(),
+            external_id: f.external_id.clone(),
+            metadata: f.metadata.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.begin_write().await?;
+        Self::visitor_conflict(&mut tx, tenant, None, &f).await?;
+        sqlx::query(
+            "INSERT INTO visitors (id, tenant_id, email, display_name, phone, auth_provider, external_id, metadata, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(visitor.id.as_str())
+        .bind(tenant.as_str())
+        .bind(&f.email)
+        .bind(&f.display_name)
+        .bind(&f.phone)
+        .bind(&f.auth_provider)
+        .bind(&f.external_id)
+        .bind(to_json(&f.metadata)?)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(visitor)
+    }
+
+    async fn update_visitor(&self, tenant: &TenantId, id: &VisitorId, f: VisitorFields) -> Result<Visitor> {
+        let sql = format!(
+            "UPDATE visitors SET email = $1, display_name = $2, phone = $3, auth_provider = $4, external_id = $5, \
+             metadata = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9 RETURNING {VISITOR_COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        Self::visitor_conflict(&mut tx, tenant, Some(id), &f).await?;
+        let row = sqlx::query_as::<Db, VisitorRow>(sqlx::AssertSqlSafe(sql))
+            .bind(&f.email)
+            .bind(&f.display_name)
+            .bind(&f.phone)
+            .bind(&f.auth_provider)
+            .bind(&f.external_id)
+            .bind(to_json(&f.metadata)?)
+            .bind(Timestamp::now().millis())
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.into_visitor()
+    }
+
+    async fn delete_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        // Foreign keys cascade to conversations (and their messages) and memory facts.
+        let done = sqlx::query("DELETE FROM visitors WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_memory(&self, tenant: &TenantId, visitor: &VisitorId) -> Result<Vec<MemoryFact>> {
+        if !self.visitor_exists(tenant, visitor).await? {
+            return Err(StorageError::NotFound);
+        }
+        let rows: Vec<FactRow> = sqlx::query_as(
+            "SELECT key, value, created_at, updated_at FROM memory_facts WHERE tenant_id = $1 AND visitor_id = $2 \
+             ORDER BY key",
+        )
+        .bind(tenant.as_str())
+        .bind(visitor.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.into_iter().map(MemoryFact::from).collect())
+    }
+
+    async fn upsert_memory(
+        &self,
+        tenant: &TenantId,
+        visitor: &VisitorId,
+        key: &str,
+        value: &str,
+    ) -> Result<(MemoryFact, bool)> {
+        let now = Timestamp::now();
+        let mut tx = self.begin_write().await?;
+        let owner: Option<(String,)> = sqlx::query_as("SELECT id FROM visitors WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(visitor.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if owner.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        let row: FactRow = sqlx::query_as(
+            "INSERT INTO memory_facts (tenant_id, visitor_id, key, value, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (visitor_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+             RETURNING key, value, created_at, updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(visitor.as_str())
+        .bind(key)
+        .bind(value)
+        .bind(now.millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let created = row.created_at == now.millis();
+        Ok((row.into(), created))
+    }
+
+    async fn get_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<Option<MemoryFact>> {
+        let row: Option<FactRow> = sqlx::query_as(
+            "SELECT key, value, created_at, updated_at FROM memory_facts \
+             WHERE tenant_id = $1 AND visitor_id = $2 AND key = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(visitor.as_str())
+        .bind(key)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(MemoryFact::from))
+    }
+
+    async fn delete_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM memory_facts WHERE tenant_id = $1 AND visitor_id = $2 AND key = $3")
+            .bind(tenant.as_str())
+            .bind(visitor.as_str())
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn create_conversation(&self, tenant: &TenantId, new: NewConversation) -> Result<ConversationId> {
+        let id = ConversationId::generate();
+        let public_id = uuid_v4_like(&id);
+        let now = Timestamp::now();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
+             visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, '{}', 0, $11, $11)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(&public_id)
+        .bind(&new.session_id)
+        .bind(new.visitor_id.as_ref().map(VisitorId::as_str))
+        .bind(new.segment_id.as_ref().map(SegmentId::as_str))
+        .bind(&new.channel)
+        .bind(&new.visitor_type)
+        .bind(&new.agent_model)
+        .bind(&new.page_url)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+/// The public conversation handle: the UUID inside the `conv_` ID, in its hyphenated form.
+fn uuid_v4_like(id: &ConversationId) -> String {
+    let hex = id.as_str().trim_start_matches(ConversationId::PREFIX);
+    if hex.len() != 32 {
+        return hex.to_owned();
+    }
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
