@@ -52,6 +52,7 @@ pub trait Store: Send + Sync + 'static {
     // Tenants. Creating one also creates its default segment, in the same transaction.
     async fn create_tenant(&self, new: NewTenant, default_segment: SegmentIn) -> Result<(Tenant, Segment)>;
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>>;
+    async fn tenant_by_id(&self, id: &TenantId) -> Result<Option<Tenant>>;
     async fn tenant_by_api_key_hash(&self, hash: &str) -> Result<Option<Tenant>>;
     /// Writes every column of `updated` except id, slug and parent (the caller applied a patch).
     async fn update_tenant(&self, tenant: &TenantId, updated: &Tenant) -> Result<Tenant>;
@@ -121,3 +122,6 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
         )))
     }
 }
+
+#[cfg(feature = "testing")]
+pub mod testing;

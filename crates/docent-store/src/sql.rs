@@ -412,6 +412,16 @@ impl Store for ThisStore {
             .transpose()
     }
 
+    async fn tenant_by_id(&self, id: &TenantId) -> Result<Option<Tenant>> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1");
+        sqlx::query_as::<Db, TenantRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(TenantRow::into_tenant)
+            .transpose()
+    }
+
     async fn tenant_by_api_key_hash(&self, hash: &str) -> Result<Option<Tenant>> {
         let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE api_key_hash = $1");
         sqlx::query_as::<Db, TenantRow>(sqlx::AssertSqlSafe(sql))
@@ -882,22 +892,33 @@ impl Store for ThisStore {
         if owner.is_none() {
             return Err(StorageError::NotFound);
         }
-        let row: FactRow = sqlx::query_as(
+        // Whether the insert happened says "created"; comparing timestamps would not, as a
+        // replace can land in the same millisecond. On PostgreSQL, `DO NOTHING` waits for a
+        // concurrent insert of the same key to commit, so exactly one caller sees `created`.
+        let inserted = sqlx::query(
             "INSERT INTO memory_facts (tenant_id, visitor_id, key, value, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (visitor_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
-             RETURNING key, value, created_at, updated_at",
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (visitor_id, key) DO NOTHING",
         )
         .bind(tenant.as_str())
         .bind(visitor.as_str())
         .bind(key)
         .bind(value)
         .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        let row: FactRow = sqlx::query_as(
+            "UPDATE memory_facts SET value = $1, updated_at = $2 WHERE tenant_id = $3 AND visitor_id = $4 AND key = $5 \
+             RETURNING key, value, created_at, updated_at",
+        )
+        .bind(value)
+        .bind(now.millis())
+        .bind(tenant.as_str())
+        .bind(visitor.as_str())
+        .bind(key)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        let created = row.created_at == now.millis();
-        Ok((row.into(), created))
+        Ok((row.into(), inserted.rows_affected() == 1))
     }
 
     async fn get_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<Option<MemoryFact>> {

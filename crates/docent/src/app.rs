@@ -1,0 +1,140 @@
+//! The application: shared state, and the one startup path (`Application::build` then `serve`)
+//! used by `docent serve`, the other CLI commands and the tests.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use docent_domain::plan::Plan;
+use docent_domain::secret::hash_secret;
+use docent_domain::tenant::{Tenant, TenantView};
+use docent_domain::Timestamp;
+use docent_store::Store;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::http::error::ApiError;
+use crate::seal::Sealer;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub sealer: Sealer,
+    admin_token_hash: Option<Arc<str>>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, config: Config, sealer: Sealer) -> Self {
+        let admin_token_hash = config.admin_token.as_ref().map(|t| Arc::from(hash_secret(t.expose())));
+        Self { store, config: Arc::new(config), sealer, admin_token_hash }
+    }
+
+    /// Constant-time comparison of a bearer's hash with the admin token's.
+    pub fn is_admin_token_hash(&self, hash: &str) -> bool {
+        let Some(admin) = &self.admin_token_hash else { return false };
+        admin.len() == hash.len() && admin.bytes().zip(hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// The plan a tenant is on; a plan removed from the configuration falls back to the default.
+    pub fn plan(&self, name: &str) -> &Plan {
+        self.config
+            .plans
+            .get(name)
+            .or_else(|| self.config.plans.get(&self.config.default_plan))
+            .unwrap_or_else(|| unreachable_plan())
+    }
+
+    /// The tenant object of the API, with this month's usage and the effective limits.
+    pub async fn tenant_view(&self, tenant: Tenant) -> Result<TenantView, ApiError> {
+        let plan = self.plan(&tenant.plan).clone();
+        let used = self
+            .store
+            .count_conversations_since(&tenant.id, Timestamp::now().month_start())
+            .await
+            .map_err(ApiError::storage)?;
+        Ok(TenantView {
+            conversations_limit: tenant.conversations_limit.or(plan.limits.conversations_per_month),
+            capabilities: plan.capabilities,
+            conversations_used: used,
+            id: tenant.id,
+            slug: tenant.slug,
+            name: tenant.name,
+            parent_id: tenant.parent_id,
+            plan: tenant.plan,
+            is_activated: tenant.is_activated,
+            settings: tenant.settings,
+            created_at: tenant.created_at,
+            updated_at: tenant.updated_at,
+        })
+    }
+}
+
+/// `Config::validate` guarantees the default plan exists.
+fn unreachable_plan() -> &'static Plan {
+    static FALLBACK: std::sync::OnceLock<Plan> = std::sync::OnceLock::new();
+    FALLBACK.get_or_init(|| docent_domain::plan::builtin_plans().remove(docent_domain::plan::SELF_HOSTED).unwrap_or_else(|| Plan {
+        capabilities: docent_domain::plan::Capabilities { widget: true, external_mcp: true, mcp_tools: true },
+        limits: Default::default(),
+    }))
+}
+
+/// A built application, ready to serve.
+pub struct Application {
+    app: App,
+}
+
+impl Application {
+    /// Opens the store (running migrations) and loads the master key.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let store = docent_store::connect(&config.database_url)
+            .await
+            .with_context(|| format!("opening the database {}", redact_url(&config.database_url)))?;
+        let sealer = Sealer::load_or_create(config.master_key.as_ref().map(|k| k.expose()), &config.data_dir)?;
+        Ok(Self { app: App::new(store, config, sealer) })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.app.clone())
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = self.router();
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Builds and serves: what `docent serve` runs, and what tests run on `127.0.0.1:0`.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    Application::build(config).await?.serve(listener, shutdown).await
+}
+
+/// Hides the password of a database URL in messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,207 @@
+//! The command line: `serve`, `migrate`, `tenant create`, `token create`, `print-default-config`
+//! and `openapi`. Every command goes through `Application::build`, like the server.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use docent_domain::secret::{display_prefix, hash_secret, new_api_token};
+use docent_domain::token::{CreatedToken, NewToken, parse_scopes};
+use docent_domain::Timestamp;
+
+use crate::app::Application;
+use crate::config::{Config, LogFormat, Overrides};
+use crate::tenancy::{CreateTenant, create_tenant};
+
+#[derive(Parser, Debug)]
+#[command(name = "docent", version, about = "Self-hostable AI website agents")]
+pub struct Cli {
+    /// TOML configuration file (also DOCENT_CONFIG).
+    #[arg(long, global = true, env = "DOCENT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database URL, overriding the configuration (sqlite://PATH or postgres://...).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Listen address, overriding the configuration.
+        #[arg(long)]
+        addr: Option<String>,
+    },
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print the default configuration, commented.
+    PrintDefaultConfig,
+    /// Print the OpenAPI description.
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Create a tenant; prints {"tenant": ..., "token": "ak_...", "apiKey": ...}.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        plan: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token on a tenant; prints it once.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes, e.g. corpus:read,conversations:read or *.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// RFC 3339 expiry.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+}
+
+pub async fn main(cli: Cli) -> anyhow::Result<()> {
+    let overrides = |addr: Option<String>| Overrides { addr, database_url: cli.database_url.clone() };
+    match cli.command {
+        Command::PrintDefaultConfig => {
+            print!("{}", crate::config::DEFAULT_CONFIG_TOML);
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", crate::http::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Serve { addr } => {
+            let config = Config::load(cli.config.as_deref(), &overrides(addr))?;
+            init_logging(&config);
+            serve(config).await
+        }
+        Command::Migrate => {
+            let config = Config::load(cli.config.as_deref(), &overrides(None))?;
+            init_logging(&config);
+            Application::build(config).await?;
+            tracing::info!("migrations are up to date");
+            Ok(())
+        }
+        Command::Tenant { command: TenantCommand::Create { slug, name, plan } } => {
+            let config = Config::load(cli.config.as_deref(), &overrides(None))?;
+            init_logging(&config);
+            let application = Application::build(config).await?;
+            let created = create_tenant(application.app(), CreateTenant {
+                slug,
+                name,
+                plan,
+                parent_id: None,
+                is_activated: true,
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+            println!("{}", serde_json::to_string_pretty(&created)?);
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { slug, name, scopes, expires_at } } => {
+            let config = Config::load(cli.config.as_deref(), &overrides(None))?;
+            init_logging(&config);
+            let application = Application::build(config).await?;
+            let token = create_token(&application, &slug, name, &scopes, expires_at.as_deref()).await?;
+            println!("{}", serde_json::to_string_pretty(&token)?);
+            Ok(())
+        }
+    }
+}
+
+async fn create_token(
+    application: &Application,
+    slug: &str,
+    name: String,
+    scopes: &[String],
+    expires_at: Option<&str>,
+) -> anyhow::Result<CreatedToken> {
+    let store = &application.app().store;
+    let tenant = store.tenant_by_slug(slug).await?.with_context(|| format!("no tenant `{slug}`"))?;
+    let expires_at = match expires_at {
+        Some(raw) => Some(Timestamp::parse(raw).with_context(|| format!("`{raw}` is not an RFC 3339 date-time"))?),
+        None => None,
+    };
+    let scopes = parse_scopes(scopes, Timestamp::now(), expires_at).map_err(|e| anyhow::anyhow!(e.message))?;
+    if name.trim().is_empty() {
+        bail!("--name must not be empty");
+    }
+    let secret = new_api_token();
+    let token = store
+        .create_token(&tenant.id, NewToken {
+            name,
+            prefix: display_prefix(&secret),
+            hash: hash_secret(&secret),
+            scopes,
+            expires_at,
+        })
+        .await?;
+    Ok(CreatedToken {
+        id: token.id,
+        name: token.name,
+        token: secret,
+        prefix: token.prefix,
+        scopes: token.scopes,
+        created_at: token.created_at,
+        expires_at: token.expires_at,
+    })
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = config.addr.clone();
+    let application = Application::build(config).await?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "docent is listening");
+    application.serve(listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}
+
+/// Logs go to stderr so that commands printing JSON keep stdout clean.
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
