@@ -47,11 +47,7 @@ pub const SELF_HOSTED: &str = "self-hosted";
 fn plan(widget: bool, mcp: bool, conv: Option<u64>, children: Option<u64>, msgs: Option<u64>) -> Plan {
     Plan {
         capabilities: Capabilities { widget, external_mcp: mcp, mcp_tools: mcp },
-        limits: Limits {
-            conversations_per_month: conv,
-            child_tenants: children,
-            messages_per_month: msgs,
-        },
+        limits: Limits { conversations_per_month: conv, child_tenants: children, messages_per_month: msgs },
     }
 }
 

@@ -238,10 +238,27 @@ impl TenantPatch {
             ($($field:ident),*) => { $( if let Some(v) = self.$field { s.$field = v; } )* };
         }
         set!(
-            bot_name, bot_title, bot_lore, bot_tone, use_tutoiement, allow_emojis, primary_color,
-            secondary_color, show_ai_badge, bot_avatar, allowed_domains, visitor_auth_mode,
-            widget_key, public_chat_enabled, content_policy, age_gate_enabled, age_gate_min_age,
-            content_warning, booking_cta_enabled, locale, notification_email
+            bot_name,
+            bot_title,
+            bot_lore,
+            bot_tone,
+            use_tutoiement,
+            allow_emojis,
+            primary_color,
+            secondary_color,
+            show_ai_badge,
+            bot_avatar,
+            allowed_domains,
+            visitor_auth_mode,
+            widget_key,
+            public_chat_enabled,
+            content_policy,
+            age_gate_enabled,
+            age_gate_min_age,
+            content_warning,
+            booking_cta_enabled,
+            locale,
+            notification_email
         );
         if let Some(v) = self.plan {
             t.plan = v;

@@ -33,17 +33,13 @@ impl Timestamp {
     }
 
     fn to_datetime(self) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// The first instant of this instant's calendar month, UTC.
     pub fn month_start(self) -> Self {
         let d = self.to_datetime();
-        let start = d
-            .replace_day(1)
-            .map(|d| d.replace_time(time::Time::MIDNIGHT))
-            .unwrap_or(d);
+        let start = d.replace_day(1).map(|d| d.replace_time(time::Time::MIDNIGHT)).unwrap_or(d);
         Self((start.unix_timestamp_nanos() / 1_000_000) as i64)
     }
 
@@ -62,9 +58,7 @@ impl Timestamp {
 
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let fmt = format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-        );
+        let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
         match self.to_datetime().format(&fmt) {
             Ok(s) => f.write_str(&s),
             Err(_) => Err(std::fmt::Error),
@@ -81,9 +75,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        Self::parse(&raw).ok_or_else(|| {
-            serde::de::Error::custom(format!("`{raw}` is not an RFC 3339 date-time"))
-        })
+        Self::parse(&raw).ok_or_else(|| serde::de::Error::custom(format!("`{raw}` is not an RFC 3339 date-time")))
     }
 }
 

@@ -78,9 +78,7 @@ impl ToolType {
 
     /// Parses a type an owner asks to create, with an error naming the allowed types.
     pub fn parse_configurable(raw: &str) -> Result<ToolType, ValidationError> {
-        let allowed = || {
-            Self::CONFIGURABLE.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
-        };
+        let allowed = || Self::CONFIGURABLE.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
         match Self::parse(raw) {
             Some(t) if t.is_configurable() => Ok(t),
             Some(t) => Err(ValidationError::new(
@@ -91,10 +89,9 @@ impl ToolType {
                     allowed()
                 ),
             )),
-            None => Err(ValidationError::new(
-                "type",
-                format!("unknown tool type `{raw}`; allowed types: {}", allowed()),
-            )),
+            None => {
+                Err(ValidationError::new("type", format!("unknown tool type `{raw}`; allowed types: {}", allowed())))
+            }
         }
     }
 }
@@ -292,10 +289,7 @@ fn validate_form_fields(config: &Value) -> Result<(), ValidationError> {
             ));
         }
         if !seen.insert(f.name.as_str()) {
-            return Err(ValidationError::new(
-                "config.fields.name",
-                format!("field name `{}` is used twice", f.name),
-            ));
+            return Err(ValidationError::new("config.fields.name", format!("field name `{}` is used twice", f.name)));
         }
         validate::required("config.fields.label", &f.label, 200)?;
         if !FIELD_TYPES.contains(&f.field_type.as_str()) {

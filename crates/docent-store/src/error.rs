@@ -31,13 +31,11 @@ impl From<sqlx::Error> for StorageError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StorageError::NotFound,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StorageError::Unavailable(e)
-            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StorageError::Unavailable(e),
             sqlx::Error::Database(db) => match db.kind() {
-                sqlx::error::ErrorKind::UniqueViolation => StorageError::Conflict {
-                    what: db.constraint().unwrap_or("a unique value").to_owned(),
-                },
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    StorageError::Conflict { what: db.constraint().unwrap_or("a unique value").to_owned() }
+                }
                 _ => StorageError::Other(Box::new(e)),
             },
             _ => StorageError::Other(Box::new(e)),

@@ -13,9 +13,7 @@ use docent_domain::tenant::{NewTenant, Tenant, TenantSettings};
 use docent_domain::token::{ApiToken, NewToken};
 use docent_domain::tool::{Tool, ToolFields, ToolType};
 use docent_domain::visitor::{MemoryFact, Visitor, VisitorDetail, VisitorFields, VisitorQuery};
-use docent_domain::{
-    ConversationId, SegmentId, TenantId, Timestamp, TokenId, ToolId, VisitorId,
-};
+use docent_domain::{ConversationId, SegmentId, TenantId, Timestamp, TokenId, ToolId, VisitorId};
 
 use crate::{NewConversation, SegmentDeletion, StorageError, Store};
 
@@ -45,7 +43,8 @@ struct TenantRow {
     updated_at: i64,
 }
 
-const TENANT_COLUMNS: &str = "id, slug, name, parent_id, plan, is_activated, conversations_limit, settings, created_at, updated_at";
+const TENANT_COLUMNS: &str =
+    "id, slug, name, parent_id, plan, is_activated, conversations_limit, settings, created_at, updated_at";
 
 impl TenantRow {
     fn into_tenant(self) -> Result<Tenant> {
@@ -185,7 +184,8 @@ struct VisitorRow {
     updated_at: i64,
 }
 
-const VISITOR_COLUMNS: &str = "id, email, display_name, phone, auth_provider, external_id, metadata, created_at, updated_at";
+const VISITOR_COLUMNS: &str =
+    "id, email, display_name, phone, auth_provider, external_id, metadata, created_at, updated_at";
 
 impl VisitorRow {
     fn into_visitor(self) -> Result<Visitor> {
@@ -333,10 +333,9 @@ impl ThisStore {
         fields: &VisitorFields,
     ) -> Result<()> {
         let except = except.map(VisitorId::as_str).unwrap_or("");
-        for (column, field, value) in [
-            ("email", "email", fields.email.as_deref()),
-            ("external_id", "externalId", fields.external_id.as_deref()),
-        ] {
+        for (column, field, value) in
+            [("email", "email", fields.email.as_deref()), ("external_id", "externalId", fields.external_id.as_deref())]
+        {
             let Some(value) = value else { continue };
             let sql = format!("SELECT id FROM visitors WHERE tenant_id = $1 AND {column} = $2 AND id <> $3");
             let found: Option<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))

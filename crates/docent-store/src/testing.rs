@@ -21,9 +21,8 @@ pub fn postgres_base_url() -> Option<String> {
 pub async fn fresh_postgres_url(base: &str) -> String {
     use sqlx::Connection;
     let name = format!("docent_test_{}", uuid_suffix());
-    let mut admin = sqlx::PgConnection::connect(base)
-        .await
-        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {base}: {e}"));
+    let mut admin =
+        sqlx::PgConnection::connect(base).await.unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {base}: {e}"));
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use docent_domain::Timestamp;
 use docent_domain::plan::Plan;
 use docent_domain::secret::hash_secret;
 use docent_domain::tenant::{Tenant, TenantView};
-use docent_domain::Timestamp;
 use docent_store::Store;
 use tokio::net::TcpListener;
 
@@ -73,10 +73,12 @@ impl App {
 /// `Config::validate` guarantees the default plan exists.
 fn unreachable_plan() -> &'static Plan {
     static FALLBACK: std::sync::OnceLock<Plan> = std::sync::OnceLock::new();
-    FALLBACK.get_or_init(|| docent_domain::plan::builtin_plans().remove(docent_domain::plan::SELF_HOSTED).unwrap_or_else(|| Plan {
-        capabilities: docent_domain::plan::Capabilities { widget: true, external_mcp: true, mcp_tools: true },
-        limits: Default::default(),
-    }))
+    FALLBACK.get_or_init(|| {
+        docent_domain::plan::builtin_plans().remove(docent_domain::plan::SELF_HOSTED).unwrap_or_else(|| Plan {
+            capabilities: docent_domain::plan::Capabilities { widget: true, external_mcp: true, mcp_tools: true },
+            limits: Default::default(),
+        })
+    })
 }
 
 /// A built application, ready to serve.

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use docent_domain::Timestamp;
 use docent_domain::secret::{display_prefix, hash_secret, new_api_token};
 use docent_domain::token::{CreatedToken, NewToken, parse_scopes};
-use docent_domain::Timestamp;
 
 use crate::app::Application;
 use crate::config::{Config, LogFormat, Overrides};
@@ -107,13 +107,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(cli.config.as_deref(), &overrides(None))?;
             init_logging(&config);
             let application = Application::build(config).await?;
-            let created = create_tenant(application.app(), CreateTenant {
-                slug,
-                name,
-                plan,
-                parent_id: None,
-                is_activated: true,
-            })
+            let created = create_tenant(
+                application.app(),
+                CreateTenant { slug, name, plan, parent_id: None, is_activated: true },
+            )
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("{}", serde_json::to_string_pretty(&created)?);
@@ -149,13 +146,10 @@ async fn create_token(
     }
     let secret = new_api_token();
     let token = store
-        .create_token(&tenant.id, NewToken {
-            name,
-            prefix: display_prefix(&secret),
-            hash: hash_secret(&secret),
-            scopes,
-            expires_at,
-        })
+        .create_token(
+            &tenant.id,
+            NewToken { name, prefix: display_prefix(&secret), hash: hash_secret(&secret), scopes, expires_at },
+        )
         .await?;
     Ok(CreatedToken {
         id: token.id,

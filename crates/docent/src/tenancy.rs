@@ -1,12 +1,12 @@
 //! Creating a tenant: the use-case shared by `docent tenant create` and `POST /tenants`. A new
 //! tenant gets its default segment, a `*`-scoped owner token and a legacy key, each shown once.
 
+use docent_domain::TenantId;
 use docent_domain::scope::Scope;
 use docent_domain::secret::{display_prefix, hash_secret, new_api_token, new_legacy_key};
 use docent_domain::segment::SegmentIn;
 use docent_domain::tenant::{NewTenant, TenantView};
 use docent_domain::token::NewToken;
-use docent_domain::TenantId;
 use docent_store::StorageError;
 use serde::Serialize;
 
@@ -47,10 +47,10 @@ pub async fn create_tenant(app: &App, req: CreateTenant) -> Result<CreatedTenant
     let plan = req.plan.unwrap_or_else(|| app.config.default_plan.clone());
     if !app.config.plans.contains_key(&plan) {
         let known: Vec<&str> = app.config.plans.keys().map(String::as_str).collect();
-        return Err(ApiError::bad_request("validation_failed", format!(
-            "unknown plan `{plan}`; plans: {}",
-            known.join(", ")
-        ))
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            format!("unknown plan `{plan}`; plans: {}", known.join(", ")),
+        )
         .with("field", "plan"));
     }
     let api_key = new_legacy_key();
@@ -64,23 +64,24 @@ pub async fn create_tenant(app: &App, req: CreateTenant) -> Result<CreatedTenant
     };
     new.validate()?;
     let (tenant, _) = app.store.create_tenant(new, default_segment()).await.map_err(|e| match e {
-        StorageError::Conflict { .. } => ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "slug_taken",
-            "A tenant with this slug already exists",
-        )
-        .with("field", "slug"),
+        StorageError::Conflict { .. } => {
+            ApiError::new(axum::http::StatusCode::CONFLICT, "slug_taken", "A tenant with this slug already exists")
+                .with("field", "slug")
+        }
         other => ApiError::storage(other),
     })?;
     let token = new_api_token();
     app.store
-        .create_token(&tenant.id, NewToken {
-            name: "Owner".to_owned(),
-            prefix: display_prefix(&token),
-            hash: hash_secret(&token),
-            scopes: vec![Scope::All],
-            expires_at: None,
-        })
+        .create_token(
+            &tenant.id,
+            NewToken {
+                name: "Owner".to_owned(),
+                prefix: display_prefix(&token),
+                hash: hash_secret(&token),
+                scopes: vec![Scope::All],
+                expires_at: None,
+            },
+        )
         .await
         .map_err(ApiError::storage)?;
     Ok(CreatedTenant { tenant: app.tenant_view(tenant).await?, token, api_key })

@@ -76,7 +76,8 @@ impl ApiError {
                 Self::bad_request("validation_failed", message).with("field", field)
             }
             StorageError::Unavailable(_) => {
-                let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Database unavailable, retry later");
+                let mut err =
+                    Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Database unavailable, retry later");
                 err.source = Some(Box::new(e));
                 err
             }

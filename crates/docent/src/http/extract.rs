@@ -34,7 +34,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
-            Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("Invalid body: {e}")),
+            Category::Data => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("Invalid body: {e}"))
+            }
             Category::Syntax | Category::Eof | Category::Io => {
                 ApiError::bad_request("invalid_json", format!("Malformed JSON: {e}"))
             }

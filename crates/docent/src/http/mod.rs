@@ -6,11 +6,11 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 mod health;
+mod memory;
 mod segments;
 mod tenants;
 mod tokens;
 mod tools;
-mod memory;
 mod visitors;
 
 use axum::extract::Request;

@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use docent_domain::SegmentId;
 use docent_domain::scope::Scope;
 use docent_domain::segment::{Segment, SegmentIn, SegmentPatch, SegmentSummary};
-use docent_domain::SegmentId;
 use docent_domain::tenant::Tenant;
 use docent_store::SegmentDeletion;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -17,9 +17,11 @@ use super::{Deleted, created};
 use crate::app::App;
 
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new()
-        .routes(routes!(list_segments, create_segment))
-        .routes(routes!(get_segment, update_segment, delete_segment))
+    OpenApiRouter::new().routes(routes!(list_segments, create_segment)).routes(routes!(
+        get_segment,
+        update_segment,
+        delete_segment
+    ))
 }
 
 async fn find(app: &App, tenant: &Tenant, id: &str) -> Result<Segment, ApiError> {
@@ -36,7 +38,11 @@ async fn find(app: &App, tenant: &Tenant, id: &str) -> Result<Segment, ApiError>
     security(("bearer" = ["segments:read"]), ("legacyKey" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, body = [SegmentSummary]), TenantRouteErrors))]
-async fn list_segments(State(app): State<App>, principal: Principal, Path(slug): Path<String>) -> Result<axum::Json<Vec<SegmentSummary>>, ApiError> {
+async fn list_segments(
+    State(app): State<App>,
+    principal: Principal,
+    Path(slug): Path<String>,
+) -> Result<axum::Json<Vec<SegmentSummary>>, ApiError> {
     let tenant = app.authorize(&principal, &slug, Scope::SegmentsRead).await?;
     let list = app.store.list_segments(&tenant.id).await.map_err(ApiError::storage)?;
     Ok(axum::Json(list.into_iter().map(SegmentSummary::from).collect()))
@@ -47,7 +53,11 @@ async fn list_segments(State(app): State<App>, principal: Principal, Path(slug):
     security(("bearer" = ["segments:read"]), ("legacyKey" = [])),
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Segment), TenantRouteErrors))]
-async fn get_segment(State(app): State<App>, principal: Principal, Path((slug, id)): Path<(String, String)>) -> Result<axum::Json<Segment>, ApiError> {
+async fn get_segment(
+    State(app): State<App>,
+    principal: Principal,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<axum::Json<Segment>, ApiError> {
     let tenant = app.authorize(&principal, &slug, Scope::SegmentsRead).await?;
     Ok(axum::Json(find(&app, &tenant, &id).await?))
 }

@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use docent_domain::TenantId;
 use docent_domain::scope::Scope;
 use docent_domain::tenant::{TenantPatch, TenantView};
-use docent_domain::TenantId;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -16,9 +16,7 @@ use crate::app::App;
 use crate::tenancy::{CreateTenant, CreatedTenant, create_tenant};
 
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new()
-        .routes(routes!(post_tenant))
-        .routes(routes!(get_tenant, put_tenant, patch_tenant))
+    OpenApiRouter::new().routes(routes!(post_tenant)).routes(routes!(get_tenant, put_tenant, patch_tenant))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -45,7 +43,11 @@ pub struct TenantIn {
         (status = 409, body = ErrorBody, description = "The slug is taken"),
         TenantRouteErrors,
     ))]
-async fn post_tenant(State(app): State<App>, principal: Principal, Json(body): Json<TenantIn>) -> Result<Response, ApiError> {
+async fn post_tenant(
+    State(app): State<App>,
+    principal: Principal,
+    Json(body): Json<TenantIn>,
+) -> Result<Response, ApiError> {
     let parent_id = match &principal {
         Principal::Admin => match body.parent_id.as_deref() {
             None => None,
@@ -66,8 +68,8 @@ async fn post_tenant(State(app): State<App>, principal: Principal, Json(body): J
         }
         (_, None) => return Err(ApiError::unauthorized()),
     };
-    let created = create_tenant(&app, CreateTenant { slug: body.slug, name: body.name, plan, parent_id, is_activated })
-        .await?;
+    let created =
+        create_tenant(&app, CreateTenant { slug: body.slug, name: body.name, plan, parent_id, is_activated }).await?;
     Ok(super::created(created))
 }
 
@@ -107,7 +109,11 @@ fn admin_only(field: &str) -> ApiError {
     security(("bearer" = ["settings:read"]), ("legacyKey" = [])),
     params(("slug" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = TenantView), TenantRouteErrors))]
-async fn get_tenant(State(app): State<App>, principal: Principal, Path(slug): Path<String>) -> Result<axum::Json<TenantView>, ApiError> {
+async fn get_tenant(
+    State(app): State<App>,
+    principal: Principal,
+    Path(slug): Path<String>,
+) -> Result<axum::Json<TenantView>, ApiError> {
     let tenant = app.authorize(&principal, &slug, Scope::SettingsRead).await?;
     Ok(axum::Json(app.tenant_view(tenant).await?))
 }
@@ -120,7 +126,12 @@ async fn get_tenant(State(app): State<App>, principal: Principal, Path(slug): Pa
     params(("slug" = String, Path, description = "Tenant slug")),
     request_body = TenantPatch,
     responses((status = 200, body = TenantView), TenantRouteErrors))]
-async fn put_tenant(app: State<App>, principal: Principal, slug: Path<String>, body: Json<TenantPatch>) -> Result<axum::Json<TenantView>, ApiError> {
+async fn put_tenant(
+    app: State<App>,
+    principal: Principal,
+    slug: Path<String>,
+    body: Json<TenantPatch>,
+) -> Result<axum::Json<TenantView>, ApiError> {
     update_tenant(app, principal, slug, body).await
 }
 
@@ -130,7 +141,12 @@ async fn put_tenant(app: State<App>, principal: Principal, slug: Path<String>, b
     params(("slug" = String, Path, description = "Tenant slug")),
     request_body = TenantPatch,
     responses((status = 200, body = TenantView), TenantRouteErrors))]
-async fn patch_tenant(app: State<App>, principal: Principal, slug: Path<String>, body: Json<TenantPatch>) -> Result<axum::Json<TenantView>, ApiError> {
+async fn patch_tenant(
+    app: State<App>,
+    principal: Principal,
+    slug: Path<String>,
+    body: Json<TenantPatch>,
+) -> Result<axum::Json<TenantView>, ApiError> {
     update_tenant(app, principal, slug, body).await
 }
 

@@ -30,7 +30,11 @@ pub struct TokenList {
     security(("bearer" = ["tokens:read"]), ("legacyKey" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, body = TokenList), TenantRouteErrors))]
-async fn list_tokens(State(app): State<App>, principal: Principal, Path(slug): Path<String>) -> Result<axum::Json<TokenList>, ApiError> {
+async fn list_tokens(
+    State(app): State<App>,
+    principal: Principal,
+    Path(slug): Path<String>,
+) -> Result<axum::Json<TokenList>, ApiError> {
     let tenant = app.authorize(&principal, &slug, Scope::TokensRead).await?;
     let tokens = app.store.list_tokens(&tenant.id).await.map_err(ApiError::storage)?;
     Ok(axum::Json(TokenList { tokens }))
@@ -60,13 +64,16 @@ async fn create_token(
     let secret = new_api_token();
     let token = app
         .store
-        .create_token(&tenant.id, NewToken {
-            name: body.name.trim().to_owned(),
-            prefix: display_prefix(&secret),
-            hash: hash_secret(&secret),
-            scopes,
-            expires_at: body.expires_at,
-        })
+        .create_token(
+            &tenant.id,
+            NewToken {
+                name: body.name.trim().to_owned(),
+                prefix: display_prefix(&secret),
+                hash: hash_secret(&secret),
+                scopes,
+                expires_at: body.expires_at,
+            },
+        )
         .await
         .map_err(ApiError::storage)?;
     Ok(created(CreatedToken {

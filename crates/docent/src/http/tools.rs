@@ -18,9 +18,7 @@ use super::{Deleted, created};
 use crate::app::App;
 
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new()
-        .routes(routes!(list_tools, create_tool))
-        .routes(routes!(get_tool, update_tool, delete_tool))
+    OpenApiRouter::new().routes(routes!(list_tools, create_tool)).routes(routes!(get_tool, update_tool, delete_tool))
 }
 
 async fn find(app: &App, tenant: &Tenant, id: &str) -> Result<Tool, ApiError> {
@@ -42,7 +40,11 @@ fn parse_segment(raw: Option<&str>) -> Result<Option<SegmentId>, ApiError> {
     security(("bearer" = ["tools:read"]), ("legacyKey" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, body = [ToolView]), TenantRouteErrors))]
-async fn list_tools(State(app): State<App>, principal: Principal, Path(slug): Path<String>) -> Result<axum::Json<Vec<ToolView>>, ApiError> {
+async fn list_tools(
+    State(app): State<App>,
+    principal: Principal,
+    Path(slug): Path<String>,
+) -> Result<axum::Json<Vec<ToolView>>, ApiError> {
     let tenant = app.authorize(&principal, &slug, Scope::ToolsRead).await?;
     let tools = app.store.list_tools(&tenant.id).await.map_err(ApiError::storage)?;
     Ok(axum::Json(tools.into_iter().map(ToolView::from).collect()))
@@ -53,7 +55,11 @@ async fn list_tools(State(app): State<App>, principal: Principal, Path(slug): Pa
     security(("bearer" = ["tools:read"]), ("legacyKey" = [])),
     params(("slug" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = ToolView), TenantRouteErrors))]
-async fn get_tool(State(app): State<App>, principal: Principal, Path((slug, id)): Path<(String, String)>) -> Result<axum::Json<ToolView>, ApiError> {
+async fn get_tool(
+    State(app): State<App>,
+    principal: Principal,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<axum::Json<ToolView>, ApiError> {
     let tenant = app.authorize(&principal, &slug, Scope::ToolsRead).await?;
     Ok(axum::Json(find(&app, &tenant, &id).await?.into()))
 }

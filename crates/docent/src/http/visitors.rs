@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use docent_domain::VisitorId;
 use docent_domain::scope::Scope;
 use docent_domain::visitor::{Visitor, VisitorDetail, VisitorIn, VisitorPatch, VisitorQuery};
-use docent_domain::VisitorId;
 use docent_store::StorageError;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -74,10 +74,14 @@ async fn list_visitors(
     let tenant = app.authorize(&principal, &slug, Scope::VisitorsRead).await?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("validation_failed", "limit must be between 1 and 200").with("field", "limit"));
+        return Err(
+            ApiError::bad_request("validation_failed", "limit must be between 1 and 200").with("field", "limit")
+        );
     }
     if params.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(ApiError::bad_request("validation_failed", "search must be at most 200 characters").with("field", "search"));
+        return Err(
+            ApiError::bad_request("validation_failed", "search must be at most 200 characters").with("field", "search")
+        );
     }
     let query = VisitorQuery { limit, offset: params.offset.unwrap_or(0), search: params.search };
     let (visitors, total) = app.store.list_visitors(&tenant.id, &query).await.map_err(ApiError::storage)?;

@@ -69,14 +69,22 @@ async fn seed(app: &TestApp, owner: &TestTenant) -> Ids {
         .expect(201)
         .json();
     let tool: Value = app
-        .post(&format!("/tenants/{slug}/tools"), json!({"name": "Esc", "description": "d", "type": "ESCALATE_TO_HUMAN"}))
+        .post(
+            &format!("/tenants/{slug}/tools"),
+            json!({"name": "Esc", "description": "d", "type": "ESCALATE_TO_HUMAN"}),
+        )
         .bearer(t)
         .send()
         .await
         .expect(201)
         .json();
-    let visitor: Value =
-        app.post(&format!("/tenants/{slug}/visitors"), json!({"externalId": "u1"})).bearer(t).send().await.expect(201).json();
+    let visitor: Value = app
+        .post(&format!("/tenants/{slug}/visitors"), json!({"externalId": "u1"}))
+        .bearer(t)
+        .send()
+        .await
+        .expect(201)
+        .json();
     let vid = visitor["id"].as_str().unwrap();
     app.post(&format!("/tenants/{slug}/visitors/{vid}/memory"), json!({"key": "k", "value": "v"}))
         .bearer(t)
@@ -140,9 +148,22 @@ async fn each_route_refuses_a_token_without_its_scope(backend: Backend) {
     let owner = app.tenant("acme").await;
     let ids = seed(&app, &owner).await;
     let all_scopes = [
-        "settings:read", "settings:write", "tokens:read", "tokens:write", "segments:read", "segments:write",
-        "tools:read", "tools:write", "visitors:read", "visitors:write", "corpus:read", "corpus:write",
-        "products:read", "products:write", "conversations:read", "stats:read",
+        "settings:read",
+        "settings:write",
+        "tokens:read",
+        "tokens:write",
+        "segments:read",
+        "segments:write",
+        "tools:read",
+        "tools:write",
+        "visitors:read",
+        "visitors:write",
+        "corpus:read",
+        "corpus:write",
+        "products:read",
+        "products:write",
+        "conversations:read",
+        "stats:read",
     ];
     for (method, path, scope) in tenant_routes() {
         let others: Vec<&str> = all_scopes.iter().copied().filter(|s| *s != scope).collect();

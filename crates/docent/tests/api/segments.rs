@@ -23,8 +23,13 @@ async fn segments_are_created_listed_without_prompt_updated_and_deleted(backend:
     assert_eq!(created["isActive"], true);
     assert_eq!(created["isDefault"], false);
     assert_eq!(created["conversationStarters"][1]["emoji"], "");
-    let again: Value =
-        app.post("/tenants/acme/segments", json!({"name": "Support", "systemPrompt": "p"})).bearer(t).send().await.expect(201).json();
+    let again: Value = app
+        .post("/tenants/acme/segments", json!({"name": "Support", "systemPrompt": "p"}))
+        .bearer(t)
+        .send()
+        .await
+        .expect(201)
+        .json();
     assert_eq!(again["slug"], "support-2");
 
     let list: Value = app.get("/tenants/acme/segments").bearer(t).send().await.expect(200).json();
@@ -55,9 +60,18 @@ async fn the_default_segment_cannot_be_deleted_or_deactivated(backend: Backend) 
     let acme = app.tenant("acme").await;
     let list: Value = app.get("/tenants/acme/segments").bearer(&acme.token).send().await.expect(200).json();
     let id = list[0]["id"].as_str().unwrap();
-    let msg = app.delete(&format!("/tenants/acme/segments/{id}")).bearer(&acme.token).send().await.expect_error(400, "default_segment");
+    let msg = app
+        .delete(&format!("/tenants/acme/segments/{id}"))
+        .bearer(&acme.token)
+        .send()
+        .await
+        .expect_error(400, "default_segment");
     assert_eq!(msg, "The default segment cannot be deleted");
-    app.put(&format!("/tenants/acme/segments/{id}"), json!({"isActive": false})).bearer(&acme.token).send().await.expect_error(400, "validation_failed");
+    app.put(&format!("/tenants/acme/segments/{id}"), json!({"isActive": false}))
+        .bearer(&acme.token)
+        .send()
+        .await
+        .expect_error(400, "validation_failed");
 }
 
 async fn starters_are_limited_to_four_of_fifty_characters(backend: Backend) {
@@ -78,8 +92,16 @@ async fn starters_are_limited_to_four_of_fifty_characters(backend: Backend) {
         .send()
         .await
         .expect(400);
-    app.post("/tenants/acme/segments", json!({"name": "S"})).bearer(&acme.token).send().await.expect_error(422, "invalid_body");
-    app.post("/tenants/acme/segments", json!({"name": "S", "systemPrompt": "  "})).bearer(&acme.token).send().await.expect(400);
+    app.post("/tenants/acme/segments", json!({"name": "S"}))
+        .bearer(&acme.token)
+        .send()
+        .await
+        .expect_error(422, "invalid_body");
+    app.post("/tenants/acme/segments", json!({"name": "S", "systemPrompt": "  "}))
+        .bearer(&acme.token)
+        .send()
+        .await
+        .expect(400);
 }
 
 backend_suite!(

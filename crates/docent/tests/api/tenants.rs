@@ -26,9 +26,21 @@ async fn the_admin_creates_a_tenant_with_a_default_segment_and_owner_token(backe
     let tokens: Value = app.get("/tenants/my-company/tokens").bearer(token).send().await.expect(200).json();
     assert_eq!(tokens["tokens"][0]["scopes"], json!(["*"]));
     // Duplicate slug: 409; bad slug: 400; tenant tokens cannot create top-level tenants of other plans.
-    app.post("/tenants", json!({"slug": "my-company", "name": "Again"})).bearer(ADMIN_TOKEN).send().await.expect_error(409, "slug_taken");
-    app.post("/tenants", json!({"slug": "Bad Slug", "name": "x"})).bearer(ADMIN_TOKEN).send().await.expect_error(400, "validation_failed");
-    app.post("/tenants", json!({"slug": "p", "name": "x", "plan": "platinum"})).bearer(ADMIN_TOKEN).send().await.expect(400);
+    app.post("/tenants", json!({"slug": "my-company", "name": "Again"}))
+        .bearer(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect_error(409, "slug_taken");
+    app.post("/tenants", json!({"slug": "Bad Slug", "name": "x"}))
+        .bearer(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect_error(400, "validation_failed");
+    app.post("/tenants", json!({"slug": "p", "name": "x", "plan": "platinum"}))
+        .bearer(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect(400);
     app.post("/tenants", json!({"slug": "anon", "name": "x"})).send().await.expect_error(401, "unauthorized");
 }
 
@@ -57,8 +69,13 @@ async fn settings_update_partially_and_return_the_full_tenant(backend: Backend) 
     assert_eq!(updated["visitorAuthMode"], "otp");
     assert_eq!(updated["slug"], "acme");
     // PATCH leaves other fields alone; null clears an optional one.
-    let patched: Value =
-        app.patch("/tenants/acme", json!({"botLore": null, "showAiBadge": false})).bearer(t).send().await.expect(200).json();
+    let patched: Value = app
+        .patch("/tenants/acme", json!({"botLore": null, "showAiBadge": false}))
+        .bearer(t)
+        .send()
+        .await
+        .expect(200)
+        .json();
     assert!(patched["botLore"].is_null());
     assert_eq!(patched["showAiBadge"], false);
     assert_eq!(patched["botName"], "Emma");
@@ -95,8 +112,13 @@ async fn only_the_admin_changes_plan_activation_and_limits(backend: Backend) {
         .json();
     assert_eq!(updated["plan"], "pro");
     assert_eq!(updated["conversationsLimit"], 10);
-    let reset: Value =
-        app.patch("/tenants/acme", json!({"conversationsLimit": null})).bearer(ADMIN_TOKEN).send().await.expect(200).json();
+    let reset: Value = app
+        .patch("/tenants/acme", json!({"conversationsLimit": null}))
+        .bearer(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect(200)
+        .json();
     assert_eq!(reset["conversationsLimit"], 2000, "falls back to the pro plan's cap");
     app.patch("/tenants/acme", json!({"plan": "gold"})).bearer(ADMIN_TOKEN).send().await.expect(400);
 }
@@ -117,11 +139,23 @@ async fn a_parent_creates_children_within_its_plan(backend: Backend) {
     let child_token = child["token"].as_str().unwrap();
     app.get("/tenants/agency").bearer(child_token).send().await.expect_error(404, "tenant_not_found");
     // A parent cannot pick a plan, nor adopt for another parent.
-    app.post("/tenants", json!({"slug": "c2", "name": "C", "plan": "enterprise"})).bearer(&agency.token).send().await.expect_error(403, "admin_only_field");
-    app.post("/tenants", json!({"slug": "c3", "name": "C", "parentId": "ten_other"})).bearer(&agency.token).send().await.expect_error(403, "forbidden_parent");
+    app.post("/tenants", json!({"slug": "c2", "name": "C", "plan": "enterprise"}))
+        .bearer(&agency.token)
+        .send()
+        .await
+        .expect_error(403, "admin_only_field");
+    app.post("/tenants", json!({"slug": "c3", "name": "C", "parentId": "ten_other"}))
+        .bearer(&agency.token)
+        .send()
+        .await
+        .expect_error(403, "forbidden_parent");
     // On a plan without child tenants, the parent is refused.
     app.patch("/tenants/agency", json!({"plan": "pro"})).bearer(ADMIN_TOKEN).send().await.expect(200);
-    app.post("/tenants", json!({"slug": "client-y", "name": "Y"})).bearer(&agency.token).send().await.expect_error(403, "child_tenant_limit");
+    app.post("/tenants", json!({"slug": "client-y", "name": "Y"}))
+        .bearer(&agency.token)
+        .send()
+        .await
+        .expect_error(403, "child_tenant_limit");
 }
 
 backend_suite!(

@@ -26,7 +26,8 @@ async fn a_token_is_shown_once_listed_by_prefix_and_revoked(backend: Backend) {
         assert!(listed.get(key).is_some(), "{key} missing");
     }
     let id = created["id"].as_str().unwrap();
-    let deleted: Value = app.delete(&format!("/tenants/acme/tokens/{id}")).bearer(&acme.token).send().await.expect(200).json();
+    let deleted: Value =
+        app.delete(&format!("/tenants/acme/tokens/{id}")).bearer(&acme.token).send().await.expect(200).json();
     assert_eq!(deleted, json!({"deleted": true, "id": id}));
     app.get("/tenants/acme").bearer(secret).send().await.expect_error(401, "unauthorized");
     app.delete(&format!("/tenants/acme/tokens/{id}")).bearer(&acme.token).send().await.expect_error(404, "not_found");
@@ -40,7 +41,8 @@ async fn last_used_at_is_recorded(backend: Backend) {
     let mut seen = false;
     for _ in 0..50 {
         let list: Value = app.get("/tenants/acme/tokens").bearer(&acme.token).send().await.expect(200).json();
-        let entry = list["tokens"].as_array().unwrap().iter().find(|t| t["scopes"] == json!(["tokens:read"])).unwrap().clone();
+        let entry =
+            list["tokens"].as_array().unwrap().iter().find(|t| t["scopes"] == json!(["tokens:read"])).unwrap().clone();
         if entry["lastUsedAt"].is_string() {
             seen = true;
             break;
@@ -54,15 +56,40 @@ async fn bad_token_requests_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let acme = app.tenant("acme").await;
     let t = &acme.token;
-    let msg = app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["corpus:delete"]})).bearer(t).send().await.expect_error(400, "validation_failed");
+    let msg = app
+        .post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["corpus:delete"]}))
+        .bearer(t)
+        .send()
+        .await
+        .expect_error(400, "validation_failed");
     assert!(msg.contains("corpus:delete"));
-    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": []})).bearer(t).send().await.expect_error(400, "validation_failed");
-    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["*"], "expiresAt": "2001-01-01T00:00:00Z"})).bearer(t).send().await.expect_error(400, "validation_failed");
-    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["*"], "expiresAt": "tomorrow"})).bearer(t).send().await.expect_error(422, "invalid_body");
+    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": []}))
+        .bearer(t)
+        .send()
+        .await
+        .expect_error(400, "validation_failed");
+    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["*"], "expiresAt": "2001-01-01T00:00:00Z"}))
+        .bearer(t)
+        .send()
+        .await
+        .expect_error(400, "validation_failed");
+    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["*"], "expiresAt": "tomorrow"}))
+        .bearer(t)
+        .send()
+        .await
+        .expect_error(422, "invalid_body");
     // A token that may write tokens cannot mint broader ones.
     let minter = app.token(&acme, &["tokens:write"]).await;
-    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["*"]})).bearer(&minter).send().await.expect_error(403, "scope_escalation");
-    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["tokens:write"]})).bearer(&minter).send().await.expect(201);
+    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["*"]}))
+        .bearer(&minter)
+        .send()
+        .await
+        .expect_error(403, "scope_escalation");
+    app.post("/tenants/acme/tokens", json!({"name": "x", "scopes": ["tokens:write"]}))
+        .bearer(&minter)
+        .send()
+        .await
+        .expect(201);
 }
 
 backend_suite!(

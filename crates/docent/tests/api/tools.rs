@@ -22,7 +22,13 @@ async fn tools_are_created_listed_by_position_updated_and_deleted(backend: Backe
     let app = TestApp::spawn(backend).await;
     let acme = app.tenant("acme").await;
     let t = &acme.token;
-    let segment: Value = app.post("/tenants/acme/segments", json!({"name": "Contact", "systemPrompt": "p"})).bearer(t).send().await.expect(201).json();
+    let segment: Value = app
+        .post("/tenants/acme/segments", json!({"name": "Contact", "systemPrompt": "p"}))
+        .bearer(t)
+        .send()
+        .await
+        .expect(201)
+        .json();
     let mut form = contact_form();
     form["segmentId"] = segment["id"].clone();
     form["position"] = json!(5);
@@ -31,7 +37,10 @@ async fn tools_are_created_listed_by_position_updated_and_deleted(backend: Backe
     assert_eq!(created["segment"], "contact");
     assert_eq!(created["type"], "SUBMIT_FORM");
     let second: Value = app
-        .post("/tenants/acme/tools", json!({"name": "Memory", "description": "Remember facts", "type": "REMEMBER_FACT", "position": 1}))
+        .post(
+            "/tenants/acme/tools",
+            json!({"name": "Memory", "description": "Remember facts", "type": "REMEMBER_FACT", "position": 1}),
+        )
         .bearer(t)
         .send()
         .await
@@ -45,7 +54,10 @@ async fn tools_are_created_listed_by_position_updated_and_deleted(backend: Backe
 
     let id = created["id"].as_str().unwrap();
     let patched: Value = app
-        .patch(&format!("/tenants/acme/tools/{id}"), json!({"isActive": false, "description": "Updated description", "segmentId": null}))
+        .patch(
+            &format!("/tenants/acme/tools/{id}"),
+            json!({"isActive": false, "description": "Updated description", "segmentId": null}),
+        )
         .bearer(t)
         .send()
         .await
@@ -80,7 +92,13 @@ async fn form_fields_and_segment_references_are_validated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let acme = app.tenant("acme").await;
     let other = app.tenant("other").await;
-    let foreign: Value = app.post("/tenants/other/segments", json!({"name": "Theirs", "systemPrompt": "p"})).bearer(&other.token).send().await.expect(201).json();
+    let foreign: Value = app
+        .post("/tenants/other/segments", json!({"name": "Theirs", "systemPrompt": "p"}))
+        .bearer(&other.token)
+        .send()
+        .await
+        .expect(201)
+        .json();
     let mut form = contact_form();
     form["segmentId"] = foreign["id"].clone();
     let err: Value = app.post("/tenants/acme/tools", form).bearer(&acme.token).send().await.expect(400).json();
@@ -123,15 +141,23 @@ async fn webhook_secrets_are_sealed_and_never_returned(backend: Backend) {
     let sealed = stored.webhook_secret.unwrap();
     assert!(!sealed.contains("whsec_top_secret"), "stored in clear");
     assert_eq!(app.app.sealer.open(&sealed).unwrap(), "whsec_top_secret");
-    let cleared: Value =
-        app.patch(&format!("/tenants/acme/tools/{id}"), json!({"webhookSecret": null})).bearer(&acme.token).send().await.expect(200).json();
-    assert_eq!(cleared["hasWebhookSecret"], false);
-    // A webhook on a tool that never calls one is refused.
-    app.post("/tenants/acme/tools", json!({"name": "M", "description": "d", "type": "REMEMBER_FACT", "webhookUrl": "https://x.example"}))
+    let cleared: Value = app
+        .patch(&format!("/tenants/acme/tools/{id}"), json!({"webhookSecret": null}))
         .bearer(&acme.token)
         .send()
         .await
-        .expect_error(400, "validation_failed");
+        .expect(200)
+        .json();
+    assert_eq!(cleared["hasWebhookSecret"], false);
+    // A webhook on a tool that never calls one is refused.
+    app.post(
+        "/tenants/acme/tools",
+        json!({"name": "M", "description": "d", "type": "REMEMBER_FACT", "webhookUrl": "https://x.example"}),
+    )
+    .bearer(&acme.token)
+    .send()
+    .await
+    .expect_error(400, "validation_failed");
 }
 
 backend_suite!(

@@ -1,0 +1,133 @@
+//! The binary as a newcomer uses it: `tenant create`, `token create`, `serve` on a real socket,
+//! `print-default-config`, and configuration errors that name the key.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+fn docent(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docent"));
+    cmd.current_dir(dir);
+    // A clean environment: the developer's DOCENT_* settings must not leak into the test.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("DOCENT_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("DOCENT_LOG_FORMAT", "json");
+    cmd
+}
+
+fn run_json(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `docent serve` on a free port and returns it with its base URL, read from its log.
+fn serve(dir: &std::path::Path) -> (Server, String) {
+    let mut child = docent(dir).args(["serve", "--addr", "127.0.0.1:0"]).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        let Ok(event) = serde_json::from_str::<Value>(&line) else { continue };
+        if event["fields"]["message"] == "docent is listening" {
+            break event["fields"]["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, format!("http://{addr}"))
+}
+
+#[tokio::test]
+async fn a_newcomer_creates_a_tenant_and_uses_its_token_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = run_json(docent(dir.path()).args(["tenant", "create", "acme", "--name", "Acme Corp"]));
+    assert_eq!(created["tenant"]["slug"], "acme");
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("ak_"));
+    assert!(dir.path().join("data/docent.db").exists(), "the default database lives under ./data");
+    assert!(dir.path().join("data/master.key").exists(), "the master key is generated on first start");
+
+    let reader = run_json(docent(dir.path()).args([
+        "token",
+        "create",
+        "acme",
+        "--name",
+        "analytics",
+        "--scopes",
+        "conversations:read,segments:read",
+    ]));
+    assert_eq!(reader["scopes"], serde_json::json!(["conversations:read", "segments:read"]));
+    let reader = reader["token"].as_str().unwrap().to_owned();
+
+    let (_server, base) = serve(dir.path());
+    let client = reqwest::Client::new();
+    let tenant: Value = client
+        .get(format!("{base}/tenants/acme"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tenant["name"], "Acme Corp");
+    let segments = client.get(format!("{base}/tenants/acme/segments")).bearer_auth(&reader).send().await.unwrap();
+    assert_eq!(segments.status(), 200);
+    let denied = client.get(format!("{base}/tenants/acme/tools")).bearer_auth(&reader).send().await.unwrap();
+    assert_eq!(denied.status(), 403);
+    let body: Value = denied.json().await.unwrap();
+    assert_eq!(body["error"], "Missing required scope: tools:read");
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+#[test]
+fn the_printed_default_config_starts_docent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = docent(dir.path()).arg("print-default-config").output().unwrap();
+    assert!(out.status.success());
+    std::fs::write(dir.path().join("docent.toml"), &out.stdout).unwrap();
+    let out = docent(dir.path()).args(["--config", "docent.toml", "migrate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = docent(dir.path()).arg("migrate").env("DOCENT_BODY_LIMT", "5").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("body_limt"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = docent(dir.path()).arg("migrate").env("DOCENT_TRUSTED_PROXIES", "lots").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("trusted_proxies"));
+    let out = docent(dir.path()).arg("migrate").env("DOCENT_DATABASE_URL", "mysql://x").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("database_url"));
+}
+
+#[test]
+fn tenant_create_refuses_a_taken_slug() {
+    let dir = tempfile::tempdir().unwrap();
+    run_json(docent(dir.path()).args(["tenant", "create", "acme", "--name", "Acme"]));
+    let out = docent(dir.path()).args(["tenant", "create", "acme", "--name", "Again"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
