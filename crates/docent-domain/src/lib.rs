@@ -1,6 +1,7 @@
 //! Docent's domain: the entities every other crate speaks in, their IDs and timestamps, and the
 //! validation rules of the public API. Nothing here does IO.
 
+pub mod conversation;
 pub mod id;
 pub mod plan;
 pub mod scope;
@@ -13,6 +14,7 @@ pub mod token;
 pub mod tool;
 pub mod validate;
 pub mod visitor;
+pub mod webhook;
 
 pub use id::*;
 pub use timestamp::Timestamp;

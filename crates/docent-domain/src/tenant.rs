@@ -112,8 +112,49 @@ pub struct Tenant {
     /// The instance admin's override of the plan's monthly conversation cap.
     pub conversations_limit: Option<u64>,
     pub settings: TenantSettings,
+    pub llm: TenantLlm,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// The tenant's own model settings (`llmSource` "stored" or "webhook"). Secrets are sealed by
+/// the server's master key before they are stored and are never returned.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TenantLlm {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    /// Sealed.
+    pub api_key: Option<String>,
+    pub webhook_url: Option<String>,
+    /// Sealed.
+    pub webhook_secret: Option<String>,
+}
+
+/// What the API shows of `TenantLlm`.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantLlmView {
+    pub llm_provider: Option<String>,
+    pub llm_model: Option<String>,
+    pub llm_base_url: Option<String>,
+    pub has_llm_api_key: bool,
+    pub llm_webhook_url: Option<String>,
+    pub has_llm_webhook_secret: bool,
+}
+
+impl From<&TenantLlm> for TenantLlmView {
+    fn from(l: &TenantLlm) -> Self {
+        Self {
+            llm_provider: l.provider.clone(),
+            llm_model: l.model.clone(),
+            llm_base_url: l.base_url.clone(),
+            has_llm_api_key: l.api_key.is_some(),
+            llm_webhook_url: l.webhook_url.clone(),
+            has_llm_webhook_secret: l.webhook_secret.is_some(),
+        }
+    }
 }
 
 /// What creating a tenant needs.
@@ -156,6 +197,8 @@ pub struct TenantView {
     pub conversations_limit: Option<u64>,
     #[serde(flatten)]
     pub settings: TenantSettings,
+    #[serde(flatten)]
+    pub llm: TenantLlmView,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -203,6 +246,28 @@ pub struct TenantPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub notification_email: Option<Option<String>>,
+    /// `anthropic`, `openai`, `mistral`, `ollama` (or an OpenAI-compatible name); null: none.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub llm_provider: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub llm_model: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub llm_base_url: Option<Option<String>>,
+    /// Write-only: sealed at rest, shown as `hasLlmApiKey`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub llm_api_key: Option<Option<String>>,
+    /// The tenant's own endpoint that answers chat turns (`llmSource` "webhook").
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub llm_webhook_url: Option<Option<String>>,
+    /// Write-only: sealed at rest, shown as `hasLlmWebhookSecret`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub llm_webhook_secret: Option<Option<String>>,
     /// Instance admin only.
     pub plan: Option<String>,
     /// Instance admin only.
@@ -227,9 +292,30 @@ impl TenantPatch {
         }
     }
 
-    /// Applies the patch to a copy of the tenant and validates the result.
-    pub fn apply(self, tenant: &Tenant) -> Result<Tenant, ValidationError> {
+    /// Applies the patch to a copy of the tenant and validates the result. `seal` turns a secret
+    /// into its stored (sealed) form.
+    pub fn apply(self, tenant: &Tenant, seal: impl Fn(&str) -> String) -> Result<Tenant, ValidationError> {
         let mut t = tenant.clone();
+        validate_llm_patch(&self)?;
+        let l = &mut t.llm;
+        if let Some(v) = self.llm_provider {
+            l.provider = v;
+        }
+        if let Some(v) = self.llm_model {
+            l.model = v;
+        }
+        if let Some(v) = self.llm_base_url {
+            l.base_url = v;
+        }
+        if let Some(v) = self.llm_api_key {
+            l.api_key = v.map(|k| seal(&k));
+        }
+        if let Some(v) = self.llm_webhook_url {
+            l.webhook_url = v;
+        }
+        if let Some(v) = self.llm_webhook_secret {
+            l.webhook_secret = v.map(|k| seal(&k));
+        }
         let s = &mut t.settings;
         if let Some(v) = self.name {
             t.name = v;
@@ -272,6 +358,47 @@ impl TenantPatch {
         validate_tenant(&t)?;
         Ok(t)
     }
+}
+
+const LLM_PROVIDERS: [&str; 10] = [
+    "anthropic",
+    "openai",
+    "mistral",
+    "ollama",
+    "openai-compatible",
+    "vllm",
+    "lmstudio",
+    "openrouter",
+    "llamacpp",
+    "groq",
+];
+
+fn validate_llm_patch(p: &TenantPatch) -> Result<(), ValidationError> {
+    if let Some(Some(provider)) = &p.llm_provider
+        && !LLM_PROVIDERS.contains(&provider.as_str())
+    {
+        return Err(ValidationError::new(
+            "llmProvider",
+            format!("llmProvider must be one of {}", LLM_PROVIDERS.join(", ")),
+        ));
+    }
+    if let Some(Some(model)) = &p.llm_model {
+        validate::required("llmModel", model, 200)?;
+    }
+    for (field, url) in [("llmBaseUrl", &p.llm_base_url), ("llmWebhookUrl", &p.llm_webhook_url)] {
+        if let Some(Some(url)) = url {
+            validate::max_len(field, url, 2_000)?;
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ValidationError::new(field, format!("{field} must be an http(s) URL")));
+            }
+        }
+    }
+    for (field, secret) in [("llmApiKey", &p.llm_api_key), ("llmWebhookSecret", &p.llm_webhook_secret)] {
+        if let Some(Some(secret)) = secret {
+            validate::required(field, secret, 1_000)?;
+        }
+    }
+    Ok(())
 }
 
 fn validate_tenant(t: &Tenant) -> Result<(), ValidationError> {

@@ -10,6 +10,7 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use docent_domain::conversation::{Conversation, Job, NewSubmission, StoredMessage, Submission, ToolExecution};
 use docent_domain::segment::{Segment, SegmentIn};
 use docent_domain::tenant::{NewTenant, Tenant};
 use docent_domain::token::{ApiToken, NewToken};
@@ -44,8 +45,71 @@ pub struct NewConversation {
     pub page_url: Option<String>,
 }
 
+/// A turn's opening: the conversation of `session_id` is found or created, then the user's
+/// message is stored, in one transaction.
+#[derive(Debug, Clone)]
+pub struct StartTurn {
+    pub conversation: NewConversation,
+    pub user_message: String,
+    /// The monthly cap on new conversations and the start of the month, when there is one.
+    pub monthly_cap: Option<(u64, Timestamp)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TurnStart {
+    Started {
+        conversation: Conversation,
+        created: bool,
+    },
+    /// A new conversation would pass the monthly cap; nothing was written.
+    LimitReached,
+}
+
+/// A turn's close: the assistant's message (if any was produced), the tool history, and the
+/// conversation's new state, in one transaction.
+#[derive(Debug, Clone)]
+pub struct FinishTurn {
+    pub conversation_id: ConversationId,
+    /// The reply and its status (`complete` or `interrupted`).
+    pub assistant: Option<(String, &'static str)>,
+    pub executions: Vec<ToolExecution>,
+    pub escalated: bool,
+    /// Links the conversation to a visitor created during the turn.
+    pub visitor_id: Option<VisitorId>,
+}
+
+/// Conversations as the chat engine writes them.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait ConversationStore {
+    async fn conversation_by_session(&self, tenant: &TenantId, session_id: &str) -> Result<Option<Conversation>>;
+    async fn conversation_by_public_id(&self, tenant: &TenantId, public_id: &str) -> Result<Option<Conversation>>;
+    async fn start_turn(&self, tenant: &TenantId, start: StartTurn) -> Result<TurnStart>;
+    async fn list_messages(&self, tenant: &TenantId, conversation: &ConversationId) -> Result<Vec<StoredMessage>>;
+    async fn finish_turn(&self, tenant: &TenantId, finish: FinishTurn) -> Result<Conversation>;
+    async fn list_tool_executions(
+        &self,
+        tenant: &TenantId,
+        conversation: &ConversationId,
+    ) -> Result<Vec<ToolExecution>>;
+    async fn create_submission(&self, tenant: &TenantId, new: NewSubmission) -> Result<Submission>;
+    async fn visitor_by_external_id(&self, tenant: &TenantId, external_id: &str) -> Result<Option<Visitor>>;
+}
+
+/// The durable job queue (outbox). Claiming leases a job so that one worker, on one replica,
+/// runs it at a time; a lease that runs out (a crashed worker) makes the job due again.
+#[async_trait]
+pub trait JobStore {
+    async fn enqueue_job(&self, tenant: &TenantId, kind: &str, payload: &serde_json::Value) -> Result<String>;
+    async fn claim_jobs(&self, now: Timestamp, lease_ms: i64, limit: u32) -> Result<Vec<Job>>;
+    async fn complete_job(&self, id: &str) -> Result<()>;
+    async fn retry_job(&self, id: &str, next_attempt_at: Timestamp, error: &str) -> Result<()>;
+    async fn fail_job(&self, id: &str, error: &str) -> Result<()>;
+    /// `(status, attempts, last_error)` of a job, for operators and tests.
+    async fn job_state(&self, id: &str) -> Result<Option<(String, u32, Option<String>)>>;
+}
+
+#[async_trait]
+pub trait Store: ConversationStore + JobStore + Send + Sync + 'static {
     /// Cheap round trip for `/readyz`.
     async fn ping(&self) -> Result<()>;
 

@@ -29,3 +29,5 @@ impl PgStore {
 
 type ThisStore = PgStore;
 include!("sql.rs");
+include!("sql_chat.rs");
+include!("sql_jobs.rs");

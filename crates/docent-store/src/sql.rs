@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use docent_domain::scope::Scope;
 use docent_domain::segment::{ConversationStarter, Segment, SegmentIn};
 use docent_domain::slug::slugify;
-use docent_domain::tenant::{NewTenant, Tenant, TenantSettings};
+use docent_domain::tenant::{NewTenant, Tenant, TenantLlm, TenantSettings};
 use docent_domain::token::{ApiToken, NewToken};
 use docent_domain::tool::{Tool, ToolFields, ToolType};
 use docent_domain::visitor::{MemoryFact, Visitor, VisitorDetail, VisitorFields, VisitorQuery};
@@ -39,12 +39,13 @@ struct TenantRow {
     is_activated: bool,
     conversations_limit: Option<i64>,
     settings: String,
+    llm: String,
     created_at: i64,
     updated_at: i64,
 }
 
 const TENANT_COLUMNS: &str =
-    "id, slug, name, parent_id, plan, is_activated, conversations_limit, settings, created_at, updated_at";
+    "id, slug, name, parent_id, plan, is_activated, conversations_limit, settings, llm, created_at, updated_at";
 
 impl TenantRow {
     fn into_tenant(self) -> Result<Tenant> {
@@ -57,6 +58,7 @@ impl TenantRow {
             is_activated: self.is_activated,
             conversations_limit: self.conversations_limit.map(count),
             settings: json_column::<TenantSettings>("tenant settings", &self.settings)?,
+            llm: json_column::<TenantLlm>("tenant llm settings", &self.llm)?,
             created_at: Timestamp::from_millis(self.created_at),
             updated_at: Timestamp::from_millis(self.updated_at),
         })
@@ -370,6 +372,7 @@ impl Store for ThisStore {
             is_activated: new.is_activated,
             conversations_limit: None,
             settings: TenantSettings::default(),
+            llm: TenantLlm::default(),
             created_at: now,
             updated_at: now,
         };
@@ -436,7 +439,7 @@ impl Store for ThisStore {
         let limit = updated.conversations_limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         let sql = format!(
             "UPDATE tenants SET name = $1, plan = $2, is_activated = $3, conversations_limit = $4, \
-             settings = $5, updated_at = $6 WHERE id = $7 RETURNING {TENANT_COLUMNS}"
+             settings = $5, llm = $8, updated_at = $6 WHERE id = $7 RETURNING {TENANT_COLUMNS}"
         );
         let mut tx = self.begin_write().await?;
         let row = sqlx::query_as::<Db, TenantRow>(sqlx::AssertSqlSafe(sql))
@@ -447,6 +450,7 @@ impl Store for ThisStore {
             .bind(to_json(&updated.settings)?)
             .bind(now.millis())
             .bind(tenant.as_str())
+            .bind(to_json(&updated.llm)?)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -947,7 +951,7 @@ impl Store for ThisStore {
 
     async fn create_conversation(&self, tenant: &TenantId, new: NewConversation) -> Result<ConversationId> {
         let id = ConversationId::generate();
-        let public_id = uuid_v4_like(&id);
+        let public_id = public_uuid(&id);
         let now = Timestamp::now();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -971,13 +975,4 @@ impl Store for ThisStore {
         tx.commit().await?;
         Ok(id)
     }
-}
-
-/// The public conversation handle: the UUID inside the `conv_` ID, in its hyphenated form.
-fn uuid_v4_like(id: &ConversationId) -> String {
-    let hex = id.as_str().trim_start_matches(ConversationId::PREFIX);
-    if hex.len() != 32 {
-        return hex.to_owned();
-    }
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }

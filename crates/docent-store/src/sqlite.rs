@@ -43,3 +43,5 @@ impl SqliteStore {
 
 type ThisStore = SqliteStore;
 include!("sql.rs");
+include!("sql_chat.rs");
+include!("sql_jobs.rs");

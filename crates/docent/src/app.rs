@@ -64,6 +64,7 @@ impl App {
             plan: tenant.plan,
             is_activated: tenant.is_activated,
             settings: tenant.settings,
+            llm: (&tenant.llm).into(),
             created_at: tenant.created_at,
             updated_at: tenant.updated_at,
         })

@@ -167,7 +167,7 @@ async fn update_tenant(
     {
         return Err(ApiError::bad_request("validation_failed", format!("unknown plan `{plan}`")).with("field", "plan"));
     }
-    let updated = patch.apply(&tenant)?;
+    let updated = patch.apply(&tenant, |secret| app.sealer.seal(secret))?;
     let saved = app.store.update_tenant(&tenant.id, &updated).await.map_err(ApiError::storage)?;
     Ok(axum::Json(app.tenant_view(saved).await?))
 }
