@@ -360,18 +360,8 @@ impl TenantPatch {
     }
 }
 
-const LLM_PROVIDERS: [&str; 10] = [
-    "anthropic",
-    "openai",
-    "mistral",
-    "ollama",
-    "openai-compatible",
-    "vllm",
-    "lmstudio",
-    "openrouter",
-    "llamacpp",
-    "groq",
-];
+const LLM_PROVIDERS: [&str; 9] =
+    ["anthropic", "openai", "mistral", "ollama", "openai-compatible", "vllm", "lmstudio", "openrouter", "llamacpp"];
 
 fn validate_llm_patch(p: &TenantPatch) -> Result<(), ValidationError> {
     if let Some(Some(provider)) = &p.llm_provider

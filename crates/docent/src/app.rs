@@ -12,6 +12,7 @@ use docent_store::Store;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::http::chat::rate_limit::RateLimiter;
 use crate::http::error::ApiError;
 use crate::seal::Sealer;
 
@@ -21,13 +22,22 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub sealer: Sealer,
+    /// The one outgoing HTTP client (model vendors, webhooks).
+    pub http: reqwest::Client,
+    pub chat_limiter: Arc<RateLimiter>,
     admin_token_hash: Option<Arc<str>>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, config: Config, sealer: Sealer) -> Self {
         let admin_token_hash = config.admin_token.as_ref().map(|t| Arc::from(hash_secret(t.expose())));
-        Self { store, config: Arc::new(config), sealer, admin_token_hash }
+        let chat_limiter = Arc::new(RateLimiter::new(config.chat.per_minute, config.chat.per_hour));
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .pool_idle_timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap_or_default();
+        Self { store, config: Arc::new(config), sealer, http, chat_limiter, admin_token_hash }
     }
 
     /// Constant-time comparison of a bearer's hash with the admin token's.
@@ -106,6 +116,11 @@ impl Application {
         crate::http::router(self.app.clone())
     }
 
+    /// Starts the background job runner (webhooks, emails); it stops when the handle is aborted.
+    pub fn spawn_jobs(&self) -> tokio::task::JoinHandle<()> {
+        crate::jobs::spawn(self.app.clone())
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight requests.
     pub async fn serve(
         self,
@@ -113,8 +128,11 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = self.router();
+        let jobs = self.spawn_jobs();
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        jobs.abort();
+        served?;
         Ok(())
     }
 }

@@ -64,6 +64,18 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Plan of tenants created without one.
     pub default_plan: String,
+    /// Public chat: per-IP limits.
+    pub chat: ChatConfig,
+    /// The server's own model (`llmSource` "managed"); unset: the built-in engine.
+    pub llm: ManagedLlm,
+    /// The chat turn's bounds.
+    pub agent: AgentSettings,
+    /// Outgoing email (submission notifications); unset: no email is sent.
+    pub smtp: SmtpConfig,
+    /// Calls to addresses that tenants or callers choose (webhooks, LLM base URLs).
+    pub outbound: OutboundConfig,
+    /// The background job queue (webhooks, emails).
+    pub jobs: JobsConfig,
     /// The plan table; operator entries are merged over the built-in plans.
     pub plans: BTreeMap<String, Plan>,
 }
@@ -81,8 +93,115 @@ impl Default for Config {
             log: "info".to_owned(),
             log_format: LogFormat::Text,
             default_plan: SELF_HOSTED.to_owned(),
+            chat: ChatConfig::default(),
+            llm: ManagedLlm::default(),
+            agent: AgentSettings::default(),
+            smtp: SmtpConfig::default(),
+            outbound: OutboundConfig::default(),
+            jobs: JobsConfig::default(),
             plans: builtin_plans(),
         }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatConfig {
+    /// Chat messages per client IP per minute.
+    pub per_minute: u32,
+    /// Chat messages per client IP per hour.
+    pub per_hour: u32,
+    /// Largest `message`, in characters.
+    pub max_message_chars: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self { per_minute: 20, per_hour: 200, max_message_chars: 15_000 }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ManagedLlm {
+    /// `anthropic`, `openai`, `mistral`, `ollama` or an OpenAI-compatible name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentSettings {
+    /// Model calls per turn, tool rounds included.
+    pub max_rounds: u32,
+    /// Context budget in estimated tokens.
+    pub context_tokens: usize,
+    pub max_output_tokens: u32,
+    /// Attempts per model call on retryable failures.
+    pub attempts: u32,
+    /// Seconds without a model event after which a turn fails with 504.
+    pub timeout_secs: u64,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        Self { max_rounds: 4, context_tokens: 16_000, max_output_tokens: 1_024, attempts: 3, timeout_secs: 60 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` (plain), `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@host:465`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Secret>,
+    pub from: String,
+    /// Seconds for one whole SMTP conversation.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self { url: None, from: "Docent <docent@localhost>".to_owned(), timeout_secs: 20 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundConfig {
+    /// Allow loopback and private addresses (for a local Ollama or webhook receiver).
+    pub allow_private: bool,
+    /// Seconds for one outgoing webhook request.
+    pub timeout_secs: u64,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        Self { allow_private: false, timeout_secs: 15 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// First retry delay; doubles each attempt (with jitter).
+    pub retry_base_ms: u64,
+    /// Attempts before a job is marked failed.
+    pub max_attempts: u32,
+    /// How often the runner looks for due jobs.
+    pub poll_ms: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { retry_base_ms: 5_000, max_attempts: 10, poll_ms: 1_000 }
     }
 }
 
@@ -154,6 +273,20 @@ impl Config {
         if !self.plans.contains_key(&self.default_plan) {
             return invalid("default_plan", format!("`{}` is not in the plan table", self.default_plan));
         }
+        if self.chat.per_minute == 0 || self.chat.per_hour == 0 {
+            return invalid("chat", "per_minute and per_hour must be at least 1".to_owned());
+        }
+        if let Some(provider) = &self.llm.provider
+            && provider.parse::<docent_llm::ProviderKind>().is_err()
+        {
+            return invalid("llm.provider", format!("`{provider}` is not a known provider"));
+        }
+        if self.agent.max_rounds == 0 || self.agent.attempts == 0 {
+            return invalid("agent", "max_rounds and attempts must be at least 1".to_owned());
+        }
+        if self.jobs.max_attempts == 0 {
+            return invalid("jobs.max_attempts", "must be at least 1".to_owned());
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return invalid("log", format!("`{}` is not a log filter", self.log));
         }
@@ -194,6 +327,44 @@ log_format = "text"
 
 # Plan given to tenants created without one. "self-hosted" has every capability, no limit.
 default_plan = "self-hosted"
+
+# Public chat limits per client IP, and the largest message.
+[chat]
+per_minute = 20
+per_hour = 200
+max_message_chars = 15000
+
+# The server's own model ("managed"). Unset: the built-in offline engine answers.
+# provider = "anthropic"   # anthropic, openai, mistral, ollama, or an OpenAI-compatible name
+# model = "claude-haiku-4-5"
+# api_key = "..."
+# base_url = "https://api.anthropic.com"
+[llm]
+
+# Bounds of one chat turn.
+[agent]
+max_rounds = 4
+context_tokens = 16000
+max_output_tokens = 1024
+attempts = 3
+timeout_secs = 60
+
+# Outgoing email for submission notifications. Unset url: no email.
+# url = "smtp://user:pass@mail.example.com:587?tls=required"
+[smtp]
+from = "Docent <docent@localhost>"
+timeout_secs = 20
+
+# Calls to addresses chosen by tenants or callers (webhooks, LLM base URLs).
+[outbound]
+allow_private = false
+timeout_secs = 15
+
+# The durable job queue (escalation webhooks, emails).
+[jobs]
+retry_base_ms = 5000
+max_attempts = 10
+poll_ms = 1000
 
 # The plan table. Entries here are merged over the built-in ones (self-hosted, free, builder,
 # pro, enterprise); limits left out are unlimited.

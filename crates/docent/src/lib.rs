@@ -5,6 +5,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod jobs;
+pub mod outbound;
 pub mod seal;
 pub mod tenancy;
 

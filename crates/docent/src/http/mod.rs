@@ -2,6 +2,7 @@
 //! health probes, JSON fallbacks and the request-id / tracing / fault-logging middleware.
 
 pub mod auth;
+pub mod chat;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -35,6 +36,7 @@ pub fn api_router() -> OpenApiRouter<App> {
         .merge(segments::router())
         .merge(tools::router())
         .merge(visitors::router())
+        .merge(chat::router())
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -1,0 +1,345 @@
+//! One chat turn: assemble the context, call the model, stream its text out as it comes, run the
+//! tools it calls and feed their results back, for a bounded number of rounds; then persist the
+//! reply, the tool history and the conversation's new state in one transaction before the
+//! `done` event. A client that leaves mid-stream stops the model and keeps what was said
+//! (marked `interrupted`); a model failure keeps the user's message and stores no half-answer
+//! as complete.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use docent_domain::conversation::{Conversation, MESSAGE_COMPLETE, MESSAGE_INTERRUPTED, ToolExecution};
+use docent_domain::segment::Segment;
+use docent_domain::tenant::Tenant;
+use docent_domain::tool::ToolType;
+use docent_domain::visitor::MemoryFact;
+use docent_domain::{Timestamp, VisitorId};
+use docent_llm::{ChatRequest, FaultClass, LlmError, LlmProvider, Message, Snippet, StreamEvent, ToolCall};
+use docent_store::{FinishTurn, Store};
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::context::{PromptParts, estimate_tokens, history, system_prompt};
+use crate::enrich::{Chain, Connectors, assemble};
+use crate::envelope::{Envelope, LlmSource, ToolExecutionView};
+use crate::tools::{self, OfferedTool, Outcome};
+
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// Model calls per turn, tool rounds included.
+    pub max_rounds: u32,
+    /// The context budget in (estimated) tokens: system prompt, tools and history together.
+    pub context_tokens: usize,
+    pub max_output_tokens: u32,
+    /// Attempts per model call for retryable failures before the first event.
+    pub attempts: u32,
+    pub backoff: Duration,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            max_rounds: 4,
+            context_tokens: 16_000,
+            max_output_tokens: 1_024,
+            attempts: 3,
+            backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// The model a turn uses, resolved by the HTTP layer.
+#[derive(Clone)]
+pub struct ResolvedLlm {
+    pub source: LlmSource,
+    pub provider: Arc<dyn LlmProvider>,
+    /// The model asked for; `None` for providers without one (webhook, builtin default).
+    pub model: Option<String>,
+}
+
+pub struct TurnRequest {
+    pub tenant: Tenant,
+    pub segment: Segment,
+    pub conversation: Conversation,
+    pub agent_model: Option<String>,
+    pub visitor_id: Option<VisitorId>,
+    pub page_url: Option<String>,
+    pub page_context: Option<Value>,
+    pub locale: String,
+    pub llm: ResolvedLlm,
+    pub connectors: Connectors,
+    pub knowledge: Vec<Snippet>,
+}
+
+#[derive(Debug)]
+pub enum TurnEvent {
+    Text(String),
+    Done(Box<Envelope>),
+    Failed(TurnFailure),
+}
+
+#[derive(Debug, Clone)]
+pub struct TurnFailure {
+    pub class: FaultClass,
+    pub message: String,
+}
+
+/// What executors may touch during a turn.
+pub struct TurnScope<'a> {
+    pub store: &'a dyn Store,
+    pub tenant: &'a Tenant,
+    pub conversation: &'a Conversation,
+    pub visitor_id: Option<VisitorId>,
+    /// A session visitor created during this turn, to link to the conversation.
+    pub created_visitor: Option<VisitorId>,
+}
+
+#[derive(Default)]
+struct Progress {
+    text: String,
+    executions: Vec<ToolExecution>,
+    views: Vec<ToolExecutionView>,
+    contact_submitted: bool,
+    escalated: bool,
+    served_model: Option<String>,
+}
+
+enum Stop {
+    Finished,
+    ClientGone,
+    Failed(LlmError),
+}
+
+/// Runs the turn, sending events to `events`; returns when the turn is persisted.
+pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequest, events: mpsc::Sender<TurnEvent>) {
+    let memory = match &req.visitor_id {
+        Some(v) => store.list_memory(&req.tenant.id, v).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let all_tools = store.list_tools(&req.tenant.id).await.unwrap_or_default();
+    let offered = assemble(&all_tools, &Chain { segment: &req.segment.id, connectors: &req.connectors });
+    let stored = store.list_messages(&req.tenant.id, &req.conversation.id).await.unwrap_or_default();
+    let mut request = build_request(config, &req, &memory, &offered, &stored);
+    let mut scope = TurnScope {
+        store: store.as_ref(),
+        tenant: &req.tenant,
+        conversation: &req.conversation,
+        visitor_id: req.visitor_id.clone(),
+        created_visitor: None,
+    };
+    let mut progress = Progress::default();
+    let stop = run_rounds(config, &req.llm, &mut request, &offered, &mut scope, &mut progress, &events).await;
+    let created_visitor = scope.created_visitor.clone();
+    let assistant = match &stop {
+        Stop::Finished => Some((progress.text.clone(), MESSAGE_COMPLETE)),
+        Stop::ClientGone | Stop::Failed(_) if !progress.text.is_empty() => {
+            Some((progress.text.clone(), MESSAGE_INTERRUPTED))
+        }
+        _ => None,
+    };
+    let finish = FinishTurn {
+        conversation_id: req.conversation.id.clone(),
+        assistant,
+        executions: std::mem::take(&mut progress.executions),
+        escalated: progress.escalated,
+        visitor_id: created_visitor,
+    };
+    let saved = store.finish_turn(&req.tenant.id, finish).await;
+    let event = match (stop, saved) {
+        (Stop::ClientGone, _) => return,
+        (Stop::Failed(e), _) => TurnEvent::Failed(TurnFailure { class: e.class, message: e.message }),
+        (Stop::Finished, Err(e)) => {
+            tracing::error!(error = %e, "could not persist a chat turn");
+            TurnEvent::Failed(TurnFailure { class: FaultClass::Bug, message: "the reply could not be saved".into() })
+        }
+        (Stop::Finished, Ok(conversation)) => TurnEvent::Done(Box::new(envelope(&req, conversation, progress))),
+    };
+    let _ = events.send(event).await;
+}
+
+fn envelope(req: &TurnRequest, conversation: Conversation, p: Progress) -> Envelope {
+    Envelope {
+        message: p.text,
+        session_id: conversation.session_id,
+        conversation_id: conversation.public_id,
+        message_count: conversation.message_count,
+        visitor_type: if req.agent_model.is_some() { "agent" } else { "human" },
+        agent_model: req.agent_model.clone(),
+        tool_results: Envelope::tool_results_of(&p.views),
+        tool_executions: p.views,
+        contact_submitted: p.contact_submitted,
+        status: (p.escalated || conversation.status == docent_domain::conversation::STATUS_ESCALATED)
+            .then_some("escalated"),
+        llm_source: req.llm.source,
+        llm_provider: req.llm.provider.name().to_owned(),
+        llm_model: p.served_model.or_else(|| req.llm.model.clone()),
+    }
+}
+
+fn build_request(
+    config: &AgentConfig,
+    req: &TurnRequest,
+    memory: &[MemoryFact],
+    offered: &[OfferedTool],
+    stored: &[docent_domain::conversation::StoredMessage],
+) -> ChatRequest {
+    let system = system_prompt(&PromptParts {
+        tenant: &req.tenant,
+        segment: &req.segment,
+        locale: &req.locale,
+        agent_model: req.agent_model.as_deref(),
+        page_url: req.page_url.as_deref(),
+        page_context: req.page_context.as_ref(),
+        memory,
+        knowledge: &req.knowledge,
+    });
+    let tools: Vec<docent_llm::ToolSpec> = offered.iter().map(|t| t.spec.clone()).collect();
+    let fixed = estimate_tokens(&system)
+        + tools
+            .iter()
+            .map(|t| estimate_tokens(&t.input_schema.to_string()) + estimate_tokens(&t.description))
+            .sum::<usize>()
+        + config.max_output_tokens as usize;
+    let mut messages = history(stored, config.context_tokens.saturating_sub(fixed));
+    // The question itself is always sent, even when nothing else fits.
+    if messages.is_empty()
+        && let Some(last) = stored.last()
+    {
+        messages.push(Message::User { text: last.content.clone() });
+    }
+    let mut knowledge = req.knowledge.clone();
+    knowledge.extend(memory.iter().map(|f| Snippet {
+        id: format!("memory:{}", f.key),
+        title: f.key.clone(),
+        content: f.value.clone(),
+    }));
+    ChatRequest {
+        model: req.llm.model.clone().unwrap_or_default(),
+        system,
+        messages,
+        tools,
+        max_tokens: config.max_output_tokens,
+        temperature: None,
+        knowledge,
+        tool_choice: Default::default(),
+    }
+}
+
+async fn run_rounds(
+    config: &AgentConfig,
+    llm: &ResolvedLlm,
+    request: &mut ChatRequest,
+    offered: &[OfferedTool],
+    scope: &mut TurnScope<'_>,
+    progress: &mut Progress,
+    events: &mpsc::Sender<TurnEvent>,
+) -> Stop {
+    for round in 0..config.max_rounds {
+        let mut stream = match open_stream(config, llm.provider.as_ref(), request.clone()).await {
+            Ok(s) => s,
+            Err(e) => return Stop::Failed(e),
+        };
+        let mut round_text = String::new();
+        let mut calls: Vec<ToolCall> = Vec::new();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(StreamEvent::Text(t)) => {
+                    round_text.push_str(&t);
+                    progress.text.push_str(&t);
+                    if events.send(TurnEvent::Text(t)).await.is_err() {
+                        return Stop::ClientGone;
+                    }
+                }
+                Ok(StreamEvent::ToolCall(call)) => calls.push(call),
+                Ok(StreamEvent::Done { model, .. }) => {
+                    if model.is_some() {
+                        progress.served_model = model;
+                    }
+                }
+                Err(e) => return Stop::Failed(e),
+            }
+        }
+        if calls.is_empty() {
+            return Stop::Finished;
+        }
+        if round + 1 == config.max_rounds {
+            // Out of rounds: the model's last words stand; the calls are not run.
+            return Stop::Finished;
+        }
+        request.messages.push(Message::Assistant { text: round_text, tool_calls: calls.clone() });
+        for call in calls {
+            let (offered_tool, outcome) = execute(scope, offered, &call).await;
+            record(progress, &call, offered_tool, &outcome);
+            request.messages.push(Message::Tool {
+                call_id: call.id.clone(),
+                name: call.name.clone(),
+                content: outcome.for_model.clone(),
+                is_error: !outcome.success,
+            });
+        }
+    }
+    Stop::Finished
+}
+
+async fn open_stream(
+    config: &AgentConfig,
+    provider: &dyn LlmProvider,
+    request: ChatRequest,
+) -> Result<docent_llm::LlmStream, LlmError> {
+    let mut attempt = 1;
+    loop {
+        match provider.stream(request.clone()).await {
+            Ok(s) => return Ok(s),
+            Err(e) if e.is_retryable() && attempt < config.attempts => {
+                let backoff = config.backoff * 2u32.pow(attempt - 1);
+                let wait = e.retry_after.map_or(backoff, |hint| hint.min(Duration::from_secs(5)).max(backoff));
+                tracing::debug!(error = %e, attempt, "retrying the model call");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn execute<'o>(
+    scope: &mut TurnScope<'_>,
+    offered: &'o [OfferedTool],
+    call: &ToolCall,
+) -> (Option<&'o OfferedTool>, Outcome) {
+    let Some(tool) = offered.iter().find(|t| t.name == call.name) else {
+        return (None, Outcome::failure(format!("Unknown tool {}", call.name), "No such tool; answer without it."));
+    };
+    let outcome = match (tool.tool_type, &tool.tool) {
+        (ToolType::SubmitForm, Some(t)) => tools::form::execute(scope, t, &call.arguments).await,
+        (ToolType::RememberFact, _) => tools::memory::execute(scope, &call.arguments).await,
+        (ToolType::EscalateToHuman, Some(t)) => tools::escalate::execute(scope, t, &call.arguments).await,
+        _ => Outcome::failure(format!("{} is not available", call.name), "This tool is not available now."),
+    };
+    (Some(tool), outcome)
+}
+
+fn record(progress: &mut Progress, call: &ToolCall, tool: Option<&OfferedTool>, outcome: &Outcome) {
+    let now = Timestamp::now();
+    let tool_type = tool.map_or("UNKNOWN", |t| t.tool_type.as_str()).to_owned();
+    progress.executions.push(ToolExecution {
+        tool_name: call.name.clone(),
+        tool_type: tool_type.clone(),
+        input: call.arguments.clone(),
+        result: outcome.result.clone(),
+        success: outcome.success,
+        summary: outcome.summary.clone(),
+        created_at: now,
+    });
+    progress.views.push(ToolExecutionView {
+        name: call.name.clone(),
+        tool_type,
+        success: outcome.success,
+        summary: outcome.summary.clone(),
+        data: outcome.data.clone(),
+        timestamp: now,
+    });
+    progress.contact_submitted |= outcome.contact_submitted;
+    progress.escalated |= outcome.escalated;
+}

@@ -1,0 +1,257 @@
+//! `POST /chat/{slug}`: the public chat surface for browsers (SSE) and other AI agents (one JSON
+//! envelope), with its CORS preflight. Every response carries `X-AI-Generated: true`.
+
+mod client_ip;
+mod gates;
+pub mod input;
+mod llm;
+pub mod rate_limit;
+mod respond;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use docent_agent::enrich::Connectors;
+use docent_agent::{AgentConfig, TurnRequest};
+use docent_domain::conversation::{CHANNEL_AGENT, CHANNEL_WEB, Conversation};
+use docent_domain::segment::Segment;
+use docent_domain::tenant::Tenant;
+use docent_domain::{Timestamp, VisitorId};
+use docent_store::{NewConversation, StartTurn, TurnStart};
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Path, Query};
+use crate::app::App;
+use input::ChatRequestIn;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(post_chat))
+        .route("/chat/{slug}", axum::routing::options(preflight))
+        .layer(axum::middleware::map_response(mark_ai_generated))
+}
+
+async fn mark_ai_generated(mut response: Response) -> Response {
+    response.headers_mut().insert("x-ai-generated", HeaderValue::from_static("true"));
+    response
+}
+
+const ALLOWED_HEADERS: &str = "content-type, x-agent-model, x-visitor-id, x-visitor-token, x-llm-key, \
+     x-llm-provider, x-llm-model, x-llm-base-url, x-api-key, x-animam-locale, x-widget-key";
+
+/// CORS headers for an allowed origin (the widget calls from the tenant's site).
+pub fn cors(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert("access-control-allow-origin", v);
+        headers.insert("vary", HeaderValue::from_static("Origin"));
+        headers.insert("access-control-expose-headers", HeaderValue::from_static("retry-after, x-ai-generated"));
+    }
+}
+
+async fn preflight(State(app): State<App>, Path(slug): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let tenant = gates::tenant(&app, &slug).await?;
+    let origin = gates::origin(&tenant, &headers)?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(origin) = origin {
+        let h = response.headers_mut();
+        cors(h, &origin);
+        h.insert("access-control-allow-methods", HeaderValue::from_static("POST, OPTIONS"));
+        h.insert("access-control-allow-headers", HeaderValue::from_static(ALLOWED_HEADERS));
+        h.insert("access-control-max-age", HeaderValue::from_static("600"));
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ChatQuery {
+    /// Segment slug (wins over the body's `segment`).
+    segment: Option<String>,
+}
+
+/// Send a message to a tenant's bot. Humans get SSE by default (`data: {"text": …}` chunks,
+/// then `data: {"done": true, …envelope}`; a failure after the stream started arrives as a final
+/// `data: {"error": …, "code": …}`); a declared agent (`X-Agent-Model` or `[AGENT:model]`) gets
+/// one JSON envelope; `stream` always wins. Gates, in order: 404 unknown tenant, 402
+/// `NOT_ACTIVATED`, 403 public chat disabled, 403 `Origin not allowed`, 403 `Invalid or missing
+/// widget key`, 429 per-IP rate limit (`Retry-After`), 400 body, 404 segment / visitor /
+/// conversation, 429 `LIMIT_REACHED` (`nextResetAt`). Model failures: 502 (vendor error), 503
+/// (vendor rate limit), 504 (timeout).
+#[utoipa::path(post, path = "/chat/{slug}", tag = "chat",
+    params(("slug" = String, Path), ChatQuery),
+    request_body = input::ChatIn,
+    responses(
+        (status = 200, description = "The JSON envelope (agents), or an SSE stream (text/event-stream)", body = Object),
+        (status = 400, body = ErrorBody), (status = 402, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
+    ))]
+async fn post_chat(
+    State(app): State<App>,
+    Path(slug): Path<String>,
+    Query(query): Query<ChatQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let tenant = gates::tenant(&app, &slug).await?;
+    gates::activated(&app, &tenant)?;
+    let origin = gates::origin(&tenant, &headers)?;
+    let with_cors = |mut response: Response| {
+        if let Some(origin) = &origin {
+            cors(response.headers_mut(), origin);
+        }
+        response
+    };
+    let outcome = async {
+        let bytes = axum::body::to_bytes(body, app.config.body_limit).await.map_err(|_| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large")
+        })?;
+        let body_key = serde_json::from_slice::<input::ChatIn>(&bytes).ok().and_then(|b| b.widget_key);
+        gates::widget_key(&tenant, &headers, body_key.as_deref())?;
+        let ip = client_ip::client_ip(peer, &headers, app.config.trusted_proxies);
+        gates::rate_limit(&app, ip)?;
+        let mut input = input::parse(&bytes, &headers, app.config.chat.max_message_chars)?;
+        if query.segment.is_some() {
+            input.segment = query.segment;
+        }
+        start(&app, tenant, input, &headers).await
+    }
+    .await;
+    match outcome {
+        Ok(response) => Ok(with_cors(response)),
+        Err(error) => Ok(with_cors(error_response(error))),
+    }
+}
+
+/// Adds `Retry-After` to rate-limit refusals.
+fn error_response(error: ApiError) -> Response {
+    let retry = error.extra.get("retryAfter").and_then(serde_json::Value::as_u64);
+    let mut response = error.into_response();
+    if let Some(secs) = retry
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert("retry-after", v);
+    }
+    response
+}
+
+async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let existing = find_conversation(app, &tenant, &input).await?;
+    let session_id = match (&input.session_id, &existing) {
+        (Some(s), _) => s.clone(),
+        (None, Some(c)) => c.session_id.clone(),
+        (None, None) => return Err(ApiError::bad_request("invalid_request", "message and sessionId are required")),
+    };
+    let segment = segment(app, &tenant, input.segment.as_deref(), existing.as_ref()).await?;
+    let visitor_id = visitor(app, &tenant, input.visitor_id.as_deref()).await?;
+    // A conversation opened by an agent stays an agent conversation.
+    let agent_model = input.agent_model.clone().or_else(|| existing.as_ref().and_then(|c| c.agent_model.clone()));
+    let locale = input.locale.clone().unwrap_or_else(|| tenant.settings.locale.clone());
+    let llm = llm::resolve(app, &tenant, &segment, &locale, headers).await?;
+    let plan = app.plan(&tenant.plan);
+    let cap = tenant.conversations_limit.or(plan.limits.conversations_per_month);
+    let started = app
+        .store
+        .start_turn(
+            &tenant.id,
+            StartTurn {
+                conversation: NewConversation {
+                    session_id,
+                    visitor_id: visitor_id.clone(),
+                    segment_id: Some(segment.id.clone()),
+                    channel: if agent_model.is_some() { CHANNEL_AGENT } else { CHANNEL_WEB }.to_owned(),
+                    visitor_type: if agent_model.is_some() { "agent" } else { "human" }.to_owned(),
+                    agent_model: agent_model.clone(),
+                    page_url: input.page_url.clone(),
+                },
+                user_message: input.message.clone(),
+                monthly_cap: cap.map(|c| (c, Timestamp::now().month_start())),
+            },
+        )
+        .await
+        .map_err(ApiError::storage)?;
+    let conversation = match started {
+        TurnStart::Started { conversation, .. } => conversation,
+        TurnStart::LimitReached => return Err(gates::limit_reached()),
+    };
+    let stream = input.stream.unwrap_or(agent_model.is_none());
+    let turn = TurnRequest {
+        visitor_id: visitor_id.or_else(|| conversation.visitor_id.clone()),
+        tenant,
+        segment,
+        conversation,
+        agent_model,
+        page_url: input.page_url,
+        page_context: input.page_context,
+        locale,
+        llm,
+        connectors: Connectors::default(),
+        knowledge: Vec::new(),
+    };
+    let config = agent_config(app);
+    Ok(respond::respond(app.store.clone(), config, turn, stream).await)
+}
+
+pub fn agent_config(app: &App) -> AgentConfig {
+    let a = &app.config.agent;
+    AgentConfig {
+        max_rounds: a.max_rounds,
+        context_tokens: a.context_tokens,
+        max_output_tokens: a.max_output_tokens,
+        attempts: a.attempts,
+        backoff: std::time::Duration::from_millis(250),
+    }
+}
+
+async fn find_conversation(
+    app: &App,
+    tenant: &Tenant,
+    input: &ChatRequestIn,
+) -> Result<Option<Conversation>, ApiError> {
+    if let Some(session) = &input.session_id {
+        return app.store.conversation_by_session(&tenant.id, session).await.map_err(ApiError::storage);
+    }
+    let Some(public_id) = &input.conversation_id else { return Ok(None) };
+    let found = app.store.conversation_by_public_id(&tenant.id, public_id).await.map_err(ApiError::storage)?;
+    found
+        .map(Some)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "conversation_not_found", "Conversation not found"))
+}
+
+async fn segment(
+    app: &App,
+    tenant: &Tenant,
+    slug: Option<&str>,
+    existing: Option<&Conversation>,
+) -> Result<Segment, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "segment_not_found", "Segment not found");
+    if let Some(slug) = slug {
+        let found = app.store.segment_by_slug(&tenant.id, slug).await.map_err(ApiError::storage)?;
+        return found.filter(|s| s.is_active).ok_or_else(not_found);
+    }
+    if let Some(id) = existing.and_then(|c| c.segment_id.as_ref()) {
+        let found = app.store.get_segment(&tenant.id, id).await.map_err(ApiError::storage)?;
+        if let Some(s) = found.filter(|s| s.is_active) {
+            return Ok(s);
+        }
+    }
+    let all = app.store.list_segments(&tenant.id).await.map_err(ApiError::storage)?;
+    all.into_iter().find(|s| s.is_default).ok_or_else(not_found)
+}
+
+/// `X-Visitor-Id` or body `visitorId`: a `vis_` ID or the tenant's external ID, of this tenant only.
+async fn visitor(app: &App, tenant: &Tenant, raw: Option<&str>) -> Result<Option<VisitorId>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "visitor_not_found", "Visitor not found");
+    if let Some(id) = VisitorId::parse(raw) {
+        let found = app.store.get_visitor(&tenant.id, &id).await.map_err(ApiError::storage)?;
+        return found.map(|v| Some(v.visitor.id)).ok_or_else(not_found);
+    }
+    let found = app.store.visitor_by_external_id(&tenant.id, raw).await.map_err(ApiError::storage)?;
+    found.map(|v| Some(v.id)).ok_or_else(not_found)
+}

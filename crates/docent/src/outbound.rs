@@ -1,0 +1,73 @@
+//! The guard on calls to addresses that tenants or callers choose (webhook URLs, LLM base URLs):
+//! only http(s), and no loopback, private, link-local or otherwise internal address unless the
+//! operator allows it, checked on every address the name resolves to.
+
+use std::net::IpAddr;
+
+/// Refuses a URL that points inside the network (unless `allow_private`), with a reason.
+pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| format!("`{url}` is not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("only http and https URLs are allowed".to_owned());
+    }
+    let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_owned();
+    if allow_private {
+        return Ok(());
+    }
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| format!("cannot resolve {host}"))?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addresses.is_empty() {
+        return Err(format!("cannot resolve {host}"));
+    }
+    match addresses.iter().find(|ip| is_internal(ip)) {
+        Some(ip) => Err(format!("{host} resolves to the internal address {ip}, which is not allowed")),
+        None => Ok(()),
+    }
+}
+
+pub fn is_internal(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // carrier-grade NAT
+                || v4.octets()[0] == 0
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link local
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(&IpAddr::V4(v4)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn internal_addresses_are_refused_unless_allowed() {
+        assert!(check_url("http://127.0.0.1:8080/x", false).await.is_err());
+        assert!(check_url("http://localhost/x", false).await.is_err());
+        assert!(check_url("http://10.1.2.3/x", false).await.is_err());
+        assert!(check_url("http://[::1]/x", false).await.is_err());
+        assert!(check_url("http://169.254.169.254/latest", false).await.is_err());
+        assert!(check_url("ftp://example.com/x", false).await.is_err());
+        assert!(check_url("http://127.0.0.1:8080/x", true).await.is_ok());
+        assert!(check_url("https://93.184.216.34/", false).await.is_ok());
+    }
+}
