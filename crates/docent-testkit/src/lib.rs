@@ -5,6 +5,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod server;
+mod smtp_sink;
+mod webhook_receiver;
+
+pub use docent_fakellm as fakellm;
+pub use server::TestServer;
+pub use smtp_sink::SmtpSink;
+pub use webhook_receiver::{Delivery, WebhookReceiver};
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use docent::config::{Config, Secret};
@@ -72,6 +81,12 @@ impl TestApp {
             master_key: Some(Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")),
             ..Config::default()
         };
+        // Tests talk to fakes and receivers on loopback, and should not wait long for retries.
+        config.outbound.allow_private = true;
+        config.jobs.poll_ms = 20;
+        config.jobs.retry_base_ms = 50;
+        config.chat.per_minute = 1_000;
+        config.chat.per_hour = 10_000;
         tweak(&mut config);
         let application = Application::build(config.clone()).await.unwrap();
         Self { router: application.router(), app: application.app().clone(), config, _dir: dir }
@@ -95,6 +110,13 @@ impl TestApp {
 
     pub fn patch(&self, path: &str, body: Value) -> TestRequest<'_> {
         self.request(Method::PATCH, path).json(body)
+    }
+
+    /// Spawns a second app on the same database (a restart, or another replica).
+    pub async fn restart(&self) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let application = Application::build(self.config.clone()).await.unwrap();
+        Self { router: application.router(), app: application.app().clone(), config: self.config.clone(), _dir: dir }
     }
 
     pub fn delete(&self, path: &str) -> TestRequest<'_> {

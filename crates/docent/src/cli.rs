@@ -33,6 +33,10 @@ pub enum Command {
         /// Listen address, overriding the configuration.
         #[arg(long)]
         addr: Option<String>,
+        /// Prepare the `demo` tenant (built-in engine, contact form, memory, human handoff) and
+        /// print how to chat with it.
+        #[arg(long)]
+        demo: bool,
     },
     /// Run the database migrations and exit.
     Migrate,
@@ -91,10 +95,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             println!("{}", crate::http::openapi().to_pretty_json()?);
             Ok(())
         }
-        Command::Serve { addr } => {
+        Command::Serve { addr, demo } => {
             let config = Config::load(cli.config.as_deref(), &overrides(addr))?;
             init_logging(&config);
-            serve(config).await
+            serve(config, demo).await
         }
         Command::Migrate => {
             let config = Config::load(cli.config.as_deref(), &overrides(None))?;
@@ -162,11 +166,24 @@ async fn create_token(
     })
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let addr = config.addr.clone();
     let application = Application::build(config).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "docent is listening");
+    let local = listener.local_addr()?;
+    if demo {
+        let token = crate::demo::ensure(application.app()).await?;
+        println!(
+            "\nDocent is ready with the demo tenant `{slug}` (built-in engine, no key, no network).\n\n  \
+             Chat as an AI agent:\n    curl -s http://{local}/chat/{slug} -H 'X-Agent-Model: my-agent' \\\n      \
+             -H 'Content-Type: application/json' -d '{{\"message\": \"Hello!\", \"sessionId\": \"try-1\"}}'\n  \
+             Stream as a browser would:\n    curl -N http://{local}/chat/{slug} -H 'Content-Type: application/json' \\\n      \
+             -d '{{\"message\": \"Please remember that my name is Sam\", \"sessionId\": \"try-2\"}}'\n  \
+             Owner token (scope *): {token}\n    curl -s http://{local}/tenants/{slug} -H 'Authorization: Bearer {token}'\n",
+            slug = crate::demo::SLUG
+        );
+    }
+    tracing::info!(addr = %local, "docent is listening");
     application.serve(listener, shutdown_signal()).await
 }
 

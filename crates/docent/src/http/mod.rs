@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chat;
+mod discover;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -37,6 +38,7 @@ pub fn api_router() -> OpenApiRouter<App> {
         .merge(tools::router())
         .merge(visitors::router())
         .merge(chat::router())
+        .merge(discover::router())
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -1,0 +1,395 @@
+//! A fake LLM server for tests and benchmarks. It speaks the vendors' documented wire formats
+//! (`shared/reference/wire-formats.md`): Anthropic `POST /v1/messages`, OpenAI (or Mistral)
+//! `POST /v1/chat/completions` and Ollama `POST /api/chat`, streamed or not, faults included.
+//!
+//! Replies are scripted: [`FakeLlm::push`] queues [`Reply`]s that the next requests get in order,
+//! whichever endpoint they hit; when the queue is empty every request gets the default reply
+//! ([`FakeLlm::set_default`], `Reply::text("ok")` at first). Every request is recorded for
+//! assertions ([`FakeLlm::requests`]).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use docent_fakellm::{FakeLlm, Reply};
+//! let fake = FakeLlm::start().await?;
+//! fake.push(Reply::chunks(["Hel", "lo"]));
+//! // point an Anthropic or Ollama client at fake.base_url(), an OpenAI one at fake.openai_base_url()
+//! # Ok(()) }
+//! ```
+
+mod anthropic;
+mod ollama;
+mod openai;
+mod render;
+mod reply;
+mod script;
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    io,
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+};
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+    routing::post,
+    serve::ListenerExt,
+};
+use serde_json::Value;
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::render::{Ctx, Vendor};
+pub use crate::reply::{ErrorKind, Reply};
+
+/// One request the fake received.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub path: String,
+    /// Header names in lower case (`authorization`, `x-api-key`, `anthropic-version`…).
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body (`Value::String` with the raw text when it was not JSON).
+    pub body: Value,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+}
+
+/// Which vendor the OpenAI-shaped endpoint imitates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OpenAiFlavor {
+    #[default]
+    OpenAi,
+    /// 9-character tool call ids (and a 400 for any other id in a request), whole tool calls per
+    /// chunk, usage on the last chunk, Mistral's error body, 422 on `max_completion_tokens`.
+    Mistral,
+}
+
+struct Shared {
+    script: Mutex<VecDeque<Arc<Reply>>>,
+    default: Mutex<Arc<Reply>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    recording: AtomicBool,
+    mistral: AtomicBool,
+    serial: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running fake server; it stops accepting connections when dropped.
+pub struct FakeLlm {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl FakeLlm {
+    /// Binds `127.0.0.1:0` and serves in the background.
+    pub async fn start() -> io::Result<Self> {
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    pub async fn bind(addr: SocketAddr) -> io::Result<Self> {
+        Self::serve(TcpListener::bind(addr).await?)
+    }
+
+    pub fn serve(listener: TcpListener) -> io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            script: Mutex::new(VecDeque::new()),
+            default: Mutex::new(Arc::new(Reply::text("ok"))),
+            requests: Mutex::new(Vec::new()),
+            recording: AtomicBool::new(true),
+            mistral: AtomicBool::new(false),
+            serial: AtomicU64::new(1),
+        });
+        let router = Router::new()
+            .route("/v1/messages", post(anthropic_messages))
+            .route("/v1/chat/completions", post(openai_chat))
+            .route("/api/chat", post(ollama_chat))
+            .with_state(shared.clone());
+        // Small SSE frames must leave at once, not wait for Nagle.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Self { shared, addr, server })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL for Anthropic and Ollama clients.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/v1`: OpenAI-style base URLs include the version.
+    pub fn openai_base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Queues a reply for the next request (first in, first out, across all endpoints).
+    pub fn push(&self, reply: Reply) {
+        lock(&self.shared.script).push_back(Arc::new(reply));
+    }
+
+    /// The reply used when the script is empty.
+    pub fn set_default(&self, reply: Reply) {
+        *lock(&self.shared.default) = Arc::new(reply);
+    }
+
+    pub fn set_openai_flavor(&self, flavor: OpenAiFlavor) {
+        self.shared.mistral.store(flavor == OpenAiFlavor::Mistral, Ordering::Relaxed);
+    }
+
+    /// Turns request recording on or off (off for long benchmark runs).
+    pub fn set_recording(&self, on: bool) {
+        self.shared.recording.store(on, Ordering::Relaxed);
+    }
+
+    /// Every recorded request, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        lock(&self.shared.requests).last().cloned()
+    }
+
+    /// Scripted replies not yet used.
+    pub fn pending(&self) -> usize {
+        lock(&self.shared.script).len()
+    }
+}
+
+impl Drop for FakeLlm {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn anthropic_messages(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    respond(&shared, Vendor::Anthropic, &uri, &headers, &body).await
+}
+
+async fn openai_chat(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let vendor = if shared.mistral.load(Ordering::Relaxed) { Vendor::Mistral } else { Vendor::OpenAi };
+    respond(&shared, vendor, &uri, &headers, &body).await
+}
+
+async fn ollama_chat(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    respond(&shared, Vendor::Ollama, &uri, &headers, &body).await
+}
+
+async fn respond(shared: &Shared, vendor: Vendor, uri: &Uri, headers: &HeaderMap, raw: &Bytes) -> Response {
+    let body: Option<Value> = serde_json::from_slice(raw).ok();
+    if shared.recording.load(Ordering::Relaxed) {
+        record(shared, uri, headers, raw, body.as_ref());
+    }
+    let Some(body) = body else {
+        return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body is not valid JSON".into()));
+    };
+    let checked = match vendor {
+        Vendor::Anthropic => anthropic::check(&body).map_err(|m| (400, m)),
+        Vendor::OpenAi | Vendor::Mistral => openai::check(vendor, &body),
+        Vendor::Ollama => ollama::check(&body).map_err(|m| (400, m)),
+    };
+    if let Err((status, message)) = checked {
+        return error_response(vendor, status, ErrorKind::InvalidRequest, None, Some(message));
+    }
+    let reply = lock(&shared.script).pop_front().unwrap_or_else(|| lock(&shared.default).clone());
+    if !reply.ttfb.is_zero() {
+        tokio::time::sleep(reply.ttfb).await;
+    }
+    if let reply::Body::Error { status, kind } = reply.body {
+        return error_response(vendor, status, kind, reply.retry_after, None);
+    }
+    let ctx = Ctx::new(shared.serial.fetch_add(1, Ordering::Relaxed), &body, raw.len(), &reply);
+    // Ollama streams unless told not to; the others only when asked.
+    let streamed = body.get("stream").and_then(Value::as_bool).unwrap_or(vendor == Vendor::Ollama);
+    if streamed {
+        let mut response = Body::from_stream(script::play(reply, vendor, ctx)).into_response();
+        set_content_type(&mut response, vendor.content_type());
+        return response;
+    }
+    whole_response(vendor, &ctx, &reply)
+}
+
+fn record(shared: &Shared, uri: &Uri, headers: &HeaderMap, raw: &Bytes, body: Option<&Value>) {
+    let headers = headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
+    let body = body.cloned().unwrap_or_else(|| Value::String(String::from_utf8_lossy(raw).into_owned()));
+    lock(&shared.requests).push(RecordedRequest { path: uri.path().to_owned(), headers, body });
+}
+
+fn set_content_type(response: &mut Response, content_type: &'static str) {
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+}
+
+/// A `"stream": false` answer, with the script's faults applied to the whole body.
+fn whole_response(vendor: Vendor, ctx: &Ctx, reply: &Reply) -> Response {
+    let json = vendor.json_body(ctx, reply).to_string();
+    let ending = match &reply.body {
+        reply::Body::Content { ending, .. } => *ending,
+        reply::Body::Error { .. } => reply::Ending::Complete,
+    };
+    let mut response = match ending {
+        reply::Ending::Complete => Body::from(json).into_response(),
+        reply::Ending::Malformed { .. } => Body::from(first_half(&json).to_owned()).into_response(),
+        reply::Ending::Error { kind, .. } => {
+            return error_response(vendor, kind.default_status(), kind, None, None);
+        }
+        reply::Ending::Cut { .. } => {
+            let half = Bytes::from(first_half(&json).to_owned());
+            let parts: [Result<Bytes, io::Error>; 2] =
+                [Ok(half), Err(io::Error::new(io::ErrorKind::ConnectionReset, "stream cut by the script"))];
+            Body::from_stream(futures::stream::iter(parts)).into_response()
+        }
+    };
+    set_content_type(&mut response, "application/json");
+    response
+}
+
+fn error_response(
+    vendor: Vendor,
+    status: u16,
+    kind: ErrorKind,
+    retry_after: Option<std::time::Duration>,
+    message: Option<String>,
+) -> Response {
+    let mut body = vendor.error_body(kind, status);
+    if let Some(message) = message {
+        for pointer in ["/error/message", "/message"] {
+            if let Some(slot) = body.pointer_mut(pointer) {
+                *slot = Value::String(message.clone());
+            }
+        }
+        if let Some(slot) = body.get_mut("error").filter(|e| e.is_string()) {
+            *slot = Value::String(message);
+        }
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Body::from(body.to_string())).into_response();
+    set_content_type(&mut response, "application/json");
+    if let Some(after) = retry_after {
+        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        response.headers_mut().insert("retry-after", HeaderValue::from(secs));
+    }
+    response
+}
+
+fn first_half(s: &str) -> &str {
+    let mut end = s.len() / 2;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A minimal HTTP/1.0 client: hyper answers 1.0 with a close-delimited body, no chunking.
+    async fn post(fake: &FakeLlm, path: &str, extra: &str, body: &Value) -> (u16, String, String) {
+        let body = body.to_string();
+        let mut tcp = tokio::net::TcpStream::connect(fake.addr()).await.expect("connect");
+        let request = format!(
+            "POST {path} HTTP/1.0\r\nhost: fake\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+            body.len()
+        );
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        let _ = tcp.read_to_end(&mut raw).await;
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, head.to_ascii_lowercase(), body.to_owned())
+    }
+
+    #[tokio::test]
+    async fn scripted_replies_are_served_in_order_across_endpoints_then_the_default() {
+        let fake = FakeLlm::start().await.expect("start");
+        fake.push(Reply::text("first"));
+        fake.push(Reply::text("second"));
+        fake.set_default(Reply::text("fallback"));
+        let anthropic = json!({"model": "m", "max_tokens": 10, "messages": []});
+        let (_, _, a) = post(&fake, "/v1/messages", "x-api-key: k1\r\n", &anthropic).await;
+        let (_, _, b) = post(&fake, "/api/chat", "", &json!({"model": "m", "stream": false})).await;
+        let (_, _, c) = post(&fake, "/v1/chat/completions", "", &json!({"model": "m", "messages": []})).await;
+        assert_eq!(serde_json::from_str::<Value>(&a).expect("json")["content"][0]["text"], "first");
+        assert_eq!(serde_json::from_str::<Value>(&b).expect("json")["message"]["content"], "second");
+        assert_eq!(serde_json::from_str::<Value>(&c).expect("json")["choices"][0]["message"]["content"], "fallback");
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 3);
+        assert_eq!(requests[0].header("X-Api-Key"), Some("k1"));
+        assert_eq!(requests[1].path, "/api/chat");
+        assert_eq!(fake.pending(), 0);
+    }
+
+    #[tokio::test]
+    async fn errors_use_each_vendors_status_body_and_retry_after() {
+        let fake = FakeLlm::start().await.expect("start");
+        fake.push(Reply::overloaded());
+        fake.push(Reply::rate_limited(Duration::from_millis(1500)));
+        fake.push(Reply::error(404, ErrorKind::NotFound));
+        let anthropic = json!({"model": "m", "max_tokens": 10, "messages": []});
+        let (status, _, body) = post(&fake, "/v1/messages", "", &anthropic).await;
+        assert_eq!(status, 529);
+        assert_eq!(serde_json::from_str::<Value>(&body).expect("json")["error"]["type"], "overloaded_error");
+        let (status, head, body) =
+            post(&fake, "/v1/chat/completions", "", &json!({"model": "m", "messages": []})).await;
+        assert_eq!(status, 429);
+        assert!(head.contains("retry-after: 2"));
+        assert_eq!(serde_json::from_str::<Value>(&body).expect("json")["error"]["code"], "rate_limit_exceeded");
+        let (status, _, body) = post(&fake, "/api/chat", "", &json!({"model": "m"})).await;
+        assert_eq!(status, 404);
+        assert!(serde_json::from_str::<Value>(&body).expect("json")["error"].is_string());
+    }
+
+    #[tokio::test]
+    async fn the_mistral_flavor_rejects_foreign_tool_call_ids() {
+        let fake = FakeLlm::start().await.expect("start");
+        fake.set_openai_flavor(OpenAiFlavor::Mistral);
+        let messages = json!([{"role": "tool", "tool_call_id": "call_abc", "content": "x"}]);
+        let (status, _, body) =
+            post(&fake, "/v1/chat/completions", "", &json!({"model": "m", "messages": messages})).await;
+        assert_eq!(status, 400);
+        assert!(body.contains("with a length of 9"));
+        assert_eq!(fake.pending(), 0);
+    }
+
+    #[tokio::test]
+    async fn streamed_answers_have_the_vendors_content_type() {
+        let fake = FakeLlm::start().await.expect("start");
+        let (_, head, body) = post(&fake, "/api/chat", "", &json!({"model": "m"})).await;
+        assert!(head.contains("content-type: application/x-ndjson"));
+        assert!(body.ends_with("\"done\":true}\n") || body.contains("\"done\":true"));
+        let anthropic = json!({"model": "m", "max_tokens": 10, "messages": [], "stream": true});
+        let (_, head, body) = post(&fake, "/v1/messages", "", &anthropic).await;
+        assert!(head.contains("content-type: text/event-stream"));
+        assert!(body.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+    }
+}
