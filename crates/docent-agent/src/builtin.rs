@@ -277,6 +277,8 @@ fn collect_form(form: &ToolSpec, messages: &[Message], q: &str, fr: bool) -> Opt
     let mut values = Map::new();
     let mut under_way = false;
     let mut asked: Option<&str> = None;
+    // The label of the last answer that did not fit its field, to say so when asking again.
+    let mut rejected: Option<String> = None;
     for m in messages {
         match m {
             Message::Assistant { text, .. } => {
@@ -289,8 +291,14 @@ fn collect_form(form: &ToolSpec, messages: &[Message], q: &str, fr: bool) -> Opt
                 under_way |= asked.is_some();
             }
             Message::User { text } => {
+                rejected = None;
                 if let Some(name) = asked.take() {
-                    values.insert(name.to_owned(), Value::String(text.trim().to_owned()));
+                    let value = text.trim();
+                    if properties[name]["format"] == "email" && !docent_domain::validate::is_email(value) {
+                        rejected = Some(label(name));
+                    } else {
+                        values.insert(name.to_owned(), Value::String(value.to_owned()));
+                    }
                 }
             }
             Message::Tool { .. } => {}
@@ -321,12 +329,12 @@ fn collect_form(form: &ToolSpec, messages: &[Message], q: &str, fr: bool) -> Opt
     }
     match fields.iter().find(|(name, _, required)| *required && !values.contains_key(name)) {
         Some((_, label, _)) => {
-            let intro = if under_way {
-                ""
-            } else if fr {
-                "Avec plaisir. "
-            } else {
-                "Sure. "
+            let intro = match (&rejected, fr) {
+                (Some(bad), false) => format!("That doesn't look like a valid {bad}. "),
+                (Some(bad), true) => format!("Ce {bad} ne semble pas valide. "),
+                (None, _) if under_way => String::new(),
+                (None, true) => "Avec plaisir. ".to_owned(),
+                (None, false) => "Sure. ".to_owned(),
             };
             Some(Reply::Say(format!("{intro}{}", question_for(label, fr))))
         }

@@ -227,6 +227,11 @@ async fn respond(shared: &Shared, vendor: Vendor, uri: &Uri, headers: &HeaderMap
         set_content_type(&mut response, vendor.content_type());
         return response;
     }
+    // A whole answer takes as long as its stream would have.
+    let generation = reply.chunk_delay.saturating_mul(reply.content_chunks().saturating_sub(1) as u32);
+    if !generation.is_zero() {
+        tokio::time::sleep(generation).await;
+    }
     whole_response(vendor, &ctx, &reply)
 }
 
