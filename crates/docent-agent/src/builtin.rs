@@ -359,6 +359,7 @@ mod tests {
             max_tokens: 100,
             temperature: None,
             knowledge,
+            tool_choice: Default::default(),
         }
     }
 

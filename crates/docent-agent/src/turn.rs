@@ -35,6 +35,8 @@ pub struct AgentConfig {
     /// Attempts per model call for retryable failures before the first event.
     pub attempts: u32,
     pub backoff: Duration,
+    /// The longest wait for the model's next event before the turn fails (504).
+    pub idle_timeout: Duration,
 }
 
 impl Default for AgentConfig {
@@ -45,6 +47,7 @@ impl Default for AgentConfig {
             max_output_tokens: 1_024,
             attempts: 3,
             backoff: Duration::from_millis(250),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -236,13 +239,21 @@ async fn run_rounds(
     events: &mpsc::Sender<TurnEvent>,
 ) -> Stop {
     for round in 0..config.max_rounds {
-        let mut stream = match open_stream(config, llm.provider.as_ref(), request.clone()).await {
-            Ok(s) => s,
-            Err(e) => return Stop::Failed(e),
+        let opened =
+            tokio::time::timeout(config.idle_timeout, open_stream(config, llm.provider.as_ref(), request.clone()));
+        let mut stream = match opened.await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Stop::Failed(e),
+            Err(_) => return Stop::Failed(timed_out(llm)),
         };
         let mut round_text = String::new();
         let mut calls: Vec<ToolCall> = Vec::new();
-        while let Some(event) = stream.next().await {
+        loop {
+            let event = match tokio::time::timeout(config.idle_timeout, stream.next()).await {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(_) => return Stop::Failed(timed_out(llm)),
+            };
             match event {
                 Ok(StreamEvent::Text(t)) => {
                     round_text.push_str(&t);
@@ -280,6 +291,10 @@ async fn run_rounds(
         }
     }
     Stop::Finished
+}
+
+fn timed_out(llm: &ResolvedLlm) -> LlmError {
+    LlmError::new(FaultClass::Timeout, llm.provider.name(), "the model did not answer in time")
 }
 
 async fn open_stream(

@@ -58,7 +58,7 @@ pub struct StartTurn {
 #[derive(Debug, Clone)]
 pub enum TurnStart {
     Started {
-        conversation: Conversation,
+        conversation: Box<Conversation>,
         created: bool,
     },
     /// A new conversation would pass the monthly cap; nothing was written.

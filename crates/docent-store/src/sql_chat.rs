@@ -163,7 +163,7 @@ impl crate::ConversationStore for ThisStore {
             .await?
             .ok_or(StorageError::NotFound)?;
         tx.commit().await?;
-        Ok(crate::TurnStart::Started { conversation, created })
+        Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created })
     }
 
     async fn list_messages(

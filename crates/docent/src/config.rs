@@ -145,13 +145,13 @@ pub struct AgentSettings {
     pub max_output_tokens: u32,
     /// Attempts per model call on retryable failures.
     pub attempts: u32,
-    /// Seconds without a model event after which a turn fails with 504.
-    pub timeout_secs: u64,
+    /// Milliseconds without a model event after which a turn fails with 504.
+    pub timeout_ms: u64,
 }
 
 impl Default for AgentSettings {
     fn default() -> Self {
-        Self { max_rounds: 4, context_tokens: 16_000, max_output_tokens: 1_024, attempts: 3, timeout_secs: 60 }
+        Self { max_rounds: 4, context_tokens: 16_000, max_output_tokens: 1_024, attempts: 3, timeout_ms: 60_000 }
     }
 }
 
@@ -347,7 +347,7 @@ max_rounds = 4
 context_tokens = 16000
 max_output_tokens = 1024
 attempts = 3
-timeout_secs = 60
+timeout_ms = 60000
 
 # Outgoing email for submission notifications. Unset url: no email.
 # url = "smtp://user:pass@mail.example.com:587?tls=required"

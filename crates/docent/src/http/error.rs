@@ -14,7 +14,7 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     /// Documented extra fields (`field`, `nextResetAt`, ...).
-    pub extra: Map<String, Value>,
+    pub extra: Vec<(&'static str, Value)>,
     /// The cause of a 5xx, logged once by the middleware, never sent.
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -30,12 +30,16 @@ pub struct ErrorBody {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), extra: Map::new(), source: None }
+        Self { status, code, message: message.into(), extra: Vec::new(), source: None }
     }
 
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.extra.insert(key.to_owned(), value.into());
+    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.extra.push((key, value.into()));
         self
+    }
+
+    pub fn extra(&self, key: &str) -> Option<&Value> {
+        self.extra.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     pub fn unauthorized() -> Self {
@@ -101,7 +105,7 @@ impl IntoResponse for ApiError {
         let mut body = Map::with_capacity(2 + self.extra.len());
         body.insert("error".to_owned(), Value::String(self.message));
         body.insert("code".to_owned(), Value::String(self.code.to_owned()));
-        body.extend(self.extra);
+        body.extend(self.extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
         let mut response = (self.status, axum::Json(Value::Object(body))).into_response();
         if let Some(source) = self.source {
             let mut chain = source.to_string();

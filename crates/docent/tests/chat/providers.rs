@@ -222,3 +222,26 @@ backend_suite!(
     a_stored_tenant_key_and_a_tenant_webhook_answer_turns,
     a_passthrough_base_url_inside_the_network_is_refused_unless_allowed,
 );
+
+mod timeouts {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_model_that_does_not_answer_in_time_is_504() {
+        let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+            c.agent.timeout_ms = 300;
+            c.agent.attempts = 1;
+        })
+        .await;
+        let server = app.serve().await;
+        app.tenant("acme").await;
+        let fake = FakeLlm::start().await.unwrap();
+        fake.push(Reply::text("late").with_ttfb(Duration::from_secs(3)));
+        let r = via(&server, &fake, "anthropic", json!({"message": "Hi", "sessionId": "slow"}), true).await;
+        assert_eq!(r.status, 504, "{}", r.body);
+        assert_eq!(r.json()["code"], "llm_timeout");
+        fake.push(Reply::chunks(["a ", "b"]).with_chunk_delay(Duration::from_secs(3)));
+        let r = via(&server, &fake, "anthropic", json!({"message": "Hi", "sessionId": "slow2"}), false).await;
+        assert_eq!(r.events().last().unwrap()["code"], "llm_timeout");
+    }
+}

@@ -130,7 +130,7 @@ async fn post_chat(
 
 /// Adds `Retry-After` to rate-limit refusals.
 fn error_response(error: ApiError) -> Response {
-    let retry = error.extra.get("retryAfter").and_then(serde_json::Value::as_u64);
+    let retry = error.extra("retryAfter").and_then(serde_json::Value::as_u64);
     let mut response = error.into_response();
     if let Some(secs) = retry
         && let Ok(v) = HeaderValue::from_str(&secs.to_string())
@@ -176,7 +176,7 @@ async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &Header
         .await
         .map_err(ApiError::storage)?;
     let conversation = match started {
-        TurnStart::Started { conversation, .. } => conversation,
+        TurnStart::Started { conversation, .. } => *conversation,
         TurnStart::LimitReached => return Err(gates::limit_reached()),
     };
     let stream = input.stream.unwrap_or(agent_model.is_none());
@@ -205,6 +205,7 @@ pub fn agent_config(app: &App) -> AgentConfig {
         max_output_tokens: a.max_output_tokens,
         attempts: a.attempts,
         backoff: std::time::Duration::from_millis(250),
+        idle_timeout: std::time::Duration::from_millis(a.timeout_ms),
     }
 }
 
