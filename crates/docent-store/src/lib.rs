@@ -43,6 +43,8 @@ pub struct NewConversation {
     pub visitor_type: String,
     pub agent_model: Option<String>,
     pub page_url: Option<String>,
+    /// `{userAgent, referrer, page}` as the first request saw them.
+    pub metadata: serde_json::Value,
 }
 
 /// A turn's opening: the conversation of `session_id` is found or created, then the user's

@@ -957,7 +957,7 @@ impl Store for ThisStore {
         sqlx::query(
             "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
              visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, '{}', 0, $11, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
@@ -970,6 +970,7 @@ impl Store for ThisStore {
         .bind(&new.agent_model)
         .bind(&new.page_url)
         .bind(now.millis())
+        .bind(to_json(&new.metadata)?)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -122,7 +122,7 @@ impl crate::ConversationStore for ThisStore {
             sqlx::query(
                 "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
                  visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, '{}', 0, $11, $11)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11)",
             )
             .bind(id.as_str())
             .bind(tenant.as_str())
@@ -135,6 +135,7 @@ impl crate::ConversationStore for ThisStore {
             .bind(&new.agent_model)
             .bind(&new.page_url)
             .bind(now.millis())
+            .bind(to_json(&new.metadata)?)
             .execute(&mut *tx)
             .await?;
         }

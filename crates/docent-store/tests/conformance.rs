@@ -171,6 +171,7 @@ fn conversation(session: &str, visitor: Option<&VisitorId>) -> NewConversation {
         visitor_type: "anonymous".to_owned(),
         agent_model: None,
         page_url: None,
+        metadata: serde_json::json!({}),
     }
 }
 

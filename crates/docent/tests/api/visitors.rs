@@ -92,6 +92,7 @@ async fn deleting_a_visitor_cascades_to_conversations_and_memory(backend: Backen
                 visitor_type: "human".into(),
                 agent_model: None,
                 page_url: None,
+                metadata: serde_json::json!({}),
             },
         )
         .await

@@ -168,6 +168,7 @@ async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &Header
                     visitor_type: if agent_model.is_some() { "agent" } else { "human" }.to_owned(),
                     agent_model: agent_model.clone(),
                     page_url: input.page_url.clone(),
+                    metadata: conversation_metadata(headers, input.page_url.as_deref()),
                 },
                 user_message: input.message.clone(),
                 monthly_cap: cap.map(|c| (c, Timestamp::now().month_start())),
@@ -195,6 +196,16 @@ async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &Header
     };
     let config = agent_config(app);
     Ok(respond::respond(app.store.clone(), config, turn, stream).await)
+}
+
+/// What the owner's conversation detail shows of where a conversation started.
+fn conversation_metadata(headers: &HeaderMap, page_url: Option<&str>) -> serde_json::Value {
+    let clip = |v: Option<&str>| v.map(|s| s.chars().take(500).collect::<String>());
+    serde_json::json!({
+        "userAgent": clip(input::header(headers, "user-agent")),
+        "referrer": clip(input::header(headers, "referer")),
+        "page": clip(page_url),
+    })
 }
 
 pub fn agent_config(app: &App) -> AgentConfig {
