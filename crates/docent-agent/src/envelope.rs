@@ -32,6 +32,8 @@ pub enum LlmSource {
 #[serde(rename_all = "camelCase")]
 pub struct Envelope {
     pub message: String,
+    /// The reply's ID (`msg_…`), for per-message feedback.
+    pub message_id: String,
     pub session_id: String,
     /// The conversation's UUID.
     pub conversation_id: String,

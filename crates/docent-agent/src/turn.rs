@@ -13,7 +13,7 @@ use docent_domain::segment::Segment;
 use docent_domain::tenant::Tenant;
 use docent_domain::tool::ToolType;
 use docent_domain::visitor::MemoryFact;
-use docent_domain::{Timestamp, VisitorId};
+use docent_domain::{MessageId, Timestamp, VisitorId};
 use docent_llm::{ChatRequest, FaultClass, LlmError, LlmProvider, Message, Snippet, StreamEvent, ToolCall};
 use docent_store::{FinishTurn, Store};
 use futures::StreamExt;
@@ -134,10 +134,11 @@ pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequ
     let mut progress = Progress::default();
     let stop = run_rounds(config, &req.llm, &mut request, &offered, &mut scope, &mut progress, &events).await;
     let created_visitor = scope.created_visitor.clone();
+    let message_id = MessageId::generate();
     let assistant = match &stop {
-        Stop::Finished => Some((progress.text.clone(), MESSAGE_COMPLETE)),
+        Stop::Finished => Some((message_id.clone(), progress.text.clone(), MESSAGE_COMPLETE)),
         Stop::ClientGone | Stop::Failed(_) if !progress.text.is_empty() => {
-            Some((progress.text.clone(), MESSAGE_INTERRUPTED))
+            Some((message_id.clone(), progress.text.clone(), MESSAGE_INTERRUPTED))
         }
         _ => None,
     };
@@ -156,14 +157,17 @@ pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequ
             tracing::error!(error = %e, "could not persist a chat turn");
             TurnEvent::Failed(TurnFailure { class: FaultClass::Bug, message: "the reply could not be saved".into() })
         }
-        (Stop::Finished, Ok(conversation)) => TurnEvent::Done(Box::new(envelope(&req, conversation, progress))),
+        (Stop::Finished, Ok(conversation)) => {
+            TurnEvent::Done(Box::new(envelope(&req, conversation, progress, message_id)))
+        }
     };
     let _ = events.send(event).await;
 }
 
-fn envelope(req: &TurnRequest, conversation: Conversation, p: Progress) -> Envelope {
+fn envelope(req: &TurnRequest, conversation: Conversation, p: Progress, message_id: MessageId) -> Envelope {
     Envelope {
         message: p.text,
+        message_id: message_id.to_string(),
         session_id: conversation.session_id,
         conversation_id: conversation.public_id,
         message_count: conversation.message_count,

@@ -16,7 +16,7 @@ use docent_domain::tenant::{NewTenant, Tenant};
 use docent_domain::token::{ApiToken, NewToken};
 use docent_domain::tool::{Tool, ToolFields};
 use docent_domain::visitor::{MemoryFact, Visitor, VisitorDetail, VisitorFields, VisitorQuery};
-use docent_domain::{ConversationId, SegmentId, TenantId, Timestamp, TokenId, ToolId, VisitorId};
+use docent_domain::{ConversationId, MessageId, SegmentId, TenantId, Timestamp, TokenId, ToolId, VisitorId};
 
 pub use error::StorageError;
 pub use postgres::PgStore;
@@ -72,8 +72,8 @@ pub enum TurnStart {
 #[derive(Debug, Clone)]
 pub struct FinishTurn {
     pub conversation_id: ConversationId,
-    /// The reply and its status (`complete` or `interrupted`).
-    pub assistant: Option<(String, &'static str)>,
+    /// The reply's ID, text and status (`complete` or `interrupted`).
+    pub assistant: Option<(MessageId, String, &'static str)>,
     pub executions: Vec<ToolExecution>,
     pub escalated: bool,
     /// Links the conversation to a visitor created during the turn.

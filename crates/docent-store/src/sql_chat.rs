@@ -219,12 +219,12 @@ impl crate::ConversationStore for ThisStore {
             .await?;
         }
         let mut added = 0i64;
-        if let Some((content, status)) = &finish.assistant {
+        if let Some((id, content, status)) = &finish.assistant {
             sqlx::query(
                 "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
                  VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
             )
-            .bind(docent_domain::MessageId::generate().as_str())
+            .bind(id.as_str())
             .bind(tenant.as_str())
             .bind(conv)
             .bind(content)
