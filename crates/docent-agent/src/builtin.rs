@@ -3,11 +3,14 @@
 //! its context, greets with the segment's welcome message, says plainly when it does not know,
 //! and drives tools by clear intents — "talk to a human" escalates, "remember that my X is Y"
 //! remembers, a contact request collects the form's required fields one by one, then submits.
+//! A quote request drives GENERATE_QUOTE (`builtin/quote.rs`).
 
 use docent_llm::{
     ChatRequest, LlmError, LlmProvider, LlmStream, Message, Snippet, StopReason, StreamEvent, ToolCall, ToolSpec, Usage,
 };
 use serde_json::{Map, Value, json};
+
+mod quote;
 
 /// What the engine knows besides the request: the persona's greeting and language.
 #[derive(Clone, Debug)]
@@ -97,12 +100,20 @@ impl Builtin {
         });
         let fr = self.french(question.unwrap_or_default());
         if let Some(Message::Tool { name, content, is_error, .. }) = r.messages.last() {
+            if name.starts_with("generate_quote") {
+                return Reply::Say(quote::after(content, *is_error, fr));
+            }
             return Reply::Say(after_tool(name, content, *is_error, fr));
         }
         let Some(question) = question else {
             return Reply::Say(self.welcome_text(fr));
         };
         let q = fold(question);
+        if let Some(t) = tool(&r.tools, "generate_quote")
+            && let Some(reply) = quote::drive(t, &r.messages, fr)
+        {
+            return reply;
+        }
         if let Some(form) = tool(&r.tools, "submit_form")
             && let Some(reply) = collect_form(form, &r.messages, &q, fr)
         {

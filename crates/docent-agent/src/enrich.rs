@@ -158,7 +158,7 @@ mod tests {
             tool(ToolType::GenerateQuote, "Quote", None, true),
         ];
         let names: Vec<String> = db_tools(&tools, &here).into_iter().map(|t| t.name).collect();
-        assert_eq!(names, ["submit_form", "remember_fact"]);
+        assert_eq!(names, ["submit_form", "remember_fact", "generate_quote"]);
     }
 
     #[test]

@@ -334,6 +334,7 @@ async fn execute<'o>(
         (ToolType::SubmitForm, Some(t)) => tools::form::execute(scope, t, &call.arguments).await,
         (ToolType::RememberFact, _) => tools::memory::execute(scope, &call.arguments).await,
         (ToolType::EscalateToHuman, Some(t)) => tools::escalate::execute(scope, t, &call.arguments).await,
+        (ToolType::GenerateQuote, Some(t)) => tools::quote::execute(scope, t, &call.arguments).await,
         _ => Outcome::failure(format!("{} is not available", call.name), "This tool is not available now."),
     };
     (Some(tool), outcome)

@@ -85,6 +85,11 @@ prefixed_id!(
     SubmissionId,
     "sub_"
 );
+prefixed_id!(
+    /// A computed quote (GENERATE_QUOTE in engine mode).
+    QuoteId,
+    "quo_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,13 @@
 //! Docent's domain: the entities every other crate speaks in, their IDs and timestamps, and the
 //! validation rules of the public API. Nothing here does IO.
 
+pub mod analytics;
 pub mod conversation;
+pub mod corpus;
 pub mod id;
 pub mod plan;
+pub mod quote;
+pub mod product;
 pub mod scope;
 pub mod secret;
 pub mod segment;

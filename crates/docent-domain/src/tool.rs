@@ -236,6 +236,13 @@ pub fn validate_tool(
     if tool_type == ToolType::SubmitForm {
         validate_form_fields(config)?;
     }
+    if tool_type == ToolType::GenerateQuote {
+        // Engine mode with a valid grid, or legacy mode collecting the default or its own fields.
+        crate::quote::PricingGrid::from_config(config)?;
+        if config.get("fields").is_some() {
+            validate_form_fields(config)?;
+        }
+    }
     if let Some(url) = webhook_url {
         if tool_type != ToolType::EscalateToHuman {
             return Err(ValidationError::new("webhookUrl", "webhookUrl is only used by ESCALATE_TO_HUMAN tools"));

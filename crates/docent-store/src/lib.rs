@@ -10,13 +10,22 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use docent_domain::analytics::{
+    ConversationDetail, ConversationFilter, ConversationSummary, FeedbackVote, NewFeedback, Rating, StatsData,
+    StatsQuery, SubmissionFilter, Totals,
+};
 use docent_domain::conversation::{Conversation, Job, NewSubmission, StoredMessage, Submission, ToolExecution};
+use docent_domain::corpus::{CorpusEntry, CorpusFields, CorpusId};
+use docent_domain::product::{Product, ProductFields, ProductId};
+use docent_domain::quote::{NewQuote, Quote};
 use docent_domain::segment::{Segment, SegmentIn};
 use docent_domain::tenant::{NewTenant, Tenant};
 use docent_domain::token::{ApiToken, NewToken};
 use docent_domain::tool::{Tool, ToolFields};
 use docent_domain::visitor::{MemoryFact, Visitor, VisitorDetail, VisitorFields, VisitorQuery};
-use docent_domain::{ConversationId, MessageId, SegmentId, TenantId, Timestamp, TokenId, ToolId, VisitorId};
+use docent_domain::{
+    ConversationId, MessageId, SegmentId, SubmissionId, TenantId, Timestamp, TokenId, ToolId, VisitorId,
+};
 
 pub use error::StorageError;
 pub use postgres::PgStore;
@@ -97,6 +106,93 @@ pub trait ConversationStore {
     async fn visitor_by_external_id(&self, tenant: &TenantId, external_id: &str) -> Result<Option<Visitor>>;
 }
 
+/// What a submission status change did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmissionMove {
+    Moved(Submission),
+    NotFound,
+    /// The workflow does not allow this move from the submission's `current` status.
+    Refused { current: String },
+}
+
+/// Conversation history as owners read it: lists, details, keyset pages for exports, and the
+/// form submissions conversations leave, with their `NEW → CONTACTED → RESOLVED` workflow.
+#[async_trait]
+pub trait HistoryStore {
+    /// A page (1-based) of conversations, newest first, and the total under `filter`.
+    async fn list_conversations(
+        &self,
+        tenant: &TenantId,
+        filter: &ConversationFilter,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<ConversationSummary>, u64)>;
+    async fn conversation_detail(&self, tenant: &TenantId, id: &ConversationId) -> Result<Option<ConversationDetail>>;
+    /// Up to `limit` conversations older than `after` (`started_at` ms and ID), newest first,
+    /// without tool history: the keyset pages of a streamed export.
+    async fn export_conversations(
+        &self,
+        tenant: &TenantId,
+        filter: &ConversationFilter,
+        after: Option<(i64, ConversationId)>,
+        limit: u32,
+    ) -> Result<Vec<ConversationSummary>>;
+    async fn list_submissions(
+        &self,
+        tenant: &TenantId,
+        filter: &SubmissionFilter,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<Submission>, u64)>;
+    async fn get_submission(&self, tenant: &TenantId, id: &SubmissionId) -> Result<Option<Submission>>;
+    /// Moves a submission to `status` when the workflow allows it from its current status.
+    async fn set_submission_status(&self, tenant: &TenantId, id: &SubmissionId, status: &str)
+    -> Result<SubmissionMove>;
+}
+
+/// A conversation written in bulk: history brought from elsewhere, or generated data.
+#[derive(Debug, Clone)]
+pub struct ImportedConversation {
+    pub id: ConversationId,
+    pub conversation: NewConversation,
+    /// `active` or `escalated`.
+    pub status: String,
+    pub started_at: Timestamp,
+    pub messages: Vec<ImportedMessage>,
+    pub executions: Vec<ToolExecution>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportedMessage {
+    pub id: MessageId,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    pub created_at: Timestamp,
+    /// The visitor's vote on an assistant message.
+    pub rating: Option<Rating>,
+}
+
+/// Stats read from daily rollups kept in step with every write (turns, feedback, imports,
+/// visitor deletion), and visitor feedback.
+#[async_trait]
+pub trait AnalyticsStore {
+    async fn conversation_stats(&self, tenant: &TenantId, query: &StatsQuery) -> Result<StatsData>;
+    /// Totals over every day, for `window=all`.
+    async fn all_time_totals(
+        &self,
+        tenant: &TenantId,
+        channel: Option<&str>,
+        segment: Option<&SegmentId>,
+    ) -> Result<Totals>;
+    /// Records or changes a visitor's vote on an assistant message; `true` when it is new.
+    /// `StorageError::NotFound` when the conversation has no such assistant message.
+    async fn record_feedback(&self, tenant: &TenantId, vote: NewFeedback) -> Result<(FeedbackVote, bool)>;
+    /// Writes conversations with their messages, tool history and votes in one transaction,
+    /// and their rollups with them.
+    async fn import_conversations(&self, tenant: &TenantId, batch: Vec<ImportedConversation>) -> Result<()>;
+}
+
 /// The durable job queue (outbox). Claiming leases a job so that one worker, on one replica,
 /// runs it at a time; a lease that runs out (a crashed worker) makes the job due again.
 #[async_trait]
@@ -110,8 +206,82 @@ pub trait JobStore {
     async fn job_state(&self, id: &str) -> Result<Option<(String, u32, Option<String>)>>;
 }
 
+/// A listing of the corpus.
+#[derive(Debug, Clone, Default)]
+pub struct CorpusQuery {
+    pub limit: u32,
+    pub offset: u64,
+    /// Only entries of this segment.
+    pub segment: Option<SegmentId>,
+    /// A case-insensitive substring of title or content.
+    pub search: Option<String>,
+}
+
+/// One item of the knowledge change sequence (`kind` is `corpus` or `product`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KbChange {
+    pub version: i64,
+    pub kind: String,
+    pub item_id: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCount {
+    pub created: u64,
+    pub updated: u64,
+}
+
+/// The corpus, and the change sequence search indexes follow (`kb_version`, `kb_changes_since`).
 #[async_trait]
-pub trait Store: ConversationStore + JobStore + Send + Sync + 'static {
+pub trait CorpusStore {
+    async fn list_corpus(&self, tenant: &TenantId, query: &CorpusQuery) -> Result<(Vec<CorpusEntry>, u64)>;
+    async fn get_corpus(&self, tenant: &TenantId, id: &CorpusId) -> Result<Option<CorpusEntry>>;
+    async fn create_corpus(&self, tenant: &TenantId, fields: CorpusFields) -> Result<CorpusEntry>;
+    async fn update_corpus(&self, tenant: &TenantId, id: &CorpusId, fields: CorpusFields) -> Result<CorpusEntry>;
+    async fn delete_corpus(&self, tenant: &TenantId, id: &CorpusId) -> Result<bool>;
+    /// All or nothing: entries with a known `key` are updated, the others created.
+    async fn import_corpus(&self, tenant: &TenantId, entries: Vec<CorpusFields>) -> Result<ImportCount>;
+    async fn corpus_by_ids(&self, tenant: &TenantId, ids: &[String]) -> Result<Vec<CorpusEntry>>;
+    /// Entries with an id above `after`, in id order (for full index builds).
+    async fn corpus_after(&self, tenant: &TenantId, after: &str, limit: u32) -> Result<Vec<CorpusEntry>>;
+    async fn kb_version(&self, tenant: &TenantId) -> Result<i64>;
+    async fn kb_changes_since(&self, tenant: &TenantId, after: i64, limit: u32) -> Result<Vec<KbChange>>;
+}
+
+/// The product catalog. A duplicate sku is `StorageError::Conflict { what: "sku" }`.
+#[async_trait]
+pub trait ProductStore {
+    async fn list_products(
+        &self,
+        tenant: &TenantId,
+        limit: u32,
+        offset: u64,
+        search: Option<&str>,
+    ) -> Result<(Vec<Product>, u64)>;
+    async fn get_product(&self, tenant: &TenantId, id: &ProductId) -> Result<Option<Product>>;
+    async fn create_product(&self, tenant: &TenantId, fields: ProductFields) -> Result<Product>;
+    async fn update_product(&self, tenant: &TenantId, id: &ProductId, fields: ProductFields) -> Result<Product>;
+    async fn delete_product(&self, tenant: &TenantId, id: &ProductId) -> Result<bool>;
+    /// All or nothing: products with a known sku are updated, the others created.
+    async fn import_products(&self, tenant: &TenantId, products: Vec<ProductFields>) -> Result<ImportCount>;
+    async fn products_by_ids(&self, tenant: &TenantId, ids: &[String]) -> Result<Vec<Product>>;
+    async fn products_after(&self, tenant: &TenantId, after: &str, limit: u32) -> Result<Vec<Product>>;
+    async fn count_products(&self, tenant: &TenantId) -> Result<u64>;
+}
+
+/// Computed quotes (GENERATE_QUOTE in engine mode). `create_quote` numbers the quote
+/// (`Q-<year>-<n>`, per tenant and calendar year, from 1, gap-free) in the transaction that
+/// stores it, so concurrent quotes never share a number, on one node or several.
+#[async_trait]
+pub trait QuoteStore {
+    async fn create_quote(&self, tenant: &TenantId, new: NewQuote) -> Result<Quote>;
+    /// The tenant's quotes, oldest first.
+    async fn list_quotes(&self, tenant: &TenantId) -> Result<Vec<Quote>>;
+    async fn quote_by_number(&self, tenant: &TenantId, number: &str) -> Result<Option<Quote>>;
+}
+
+#[async_trait]
+pub trait Store: ConversationStore + JobStore + CorpusStore + ProductStore + QuoteStore + HistoryStore + AnalyticsStore + Send + Sync + 'static {
     /// Cheap round trip for `/readyz`.
     async fn ping(&self) -> Result<()>;
 

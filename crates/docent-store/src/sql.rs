@@ -624,6 +624,20 @@ impl Store for ThisStore {
             Some((true,)) => return Ok(SegmentDeletion::IsDefault),
             Some((false,)) => {}
         }
+        // Its corpus entries become general: the search indexes must hear of it.
+        let entries: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM corpus_entries WHERE tenant_id = $1 AND segment_id = $2")
+                .bind(tenant.as_str())
+                .bind(id.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("UPDATE corpus_entries SET segment_id = NULL WHERE tenant_id = $1 AND segment_id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let entries: Vec<String> = entries.into_iter().map(|(e,)| e).collect();
+        Self::record_kb_changes(&mut tx, tenant, "corpus", &entries).await?;
         sqlx::query("UPDATE tools SET segment_id = NULL WHERE tenant_id = $1 AND segment_id = $2")
             .bind(tenant.as_str())
             .bind(id.as_str())
@@ -853,6 +867,7 @@ impl Store for ThisStore {
 
     async fn delete_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<bool> {
         let mut tx = self.begin_write().await?;
+        Self::rollup_forget_visitor(&mut tx, tenant, id).await?;
         // Foreign keys cascade to conversations (and their messages) and memory facts.
         let done = sqlx::query("DELETE FROM visitors WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
@@ -973,6 +988,7 @@ impl Store for ThisStore {
         .bind(to_json(&new.metadata)?)
         .execute(&mut *tx)
         .await?;
+        Self::rollup_conversation_created(&mut tx, tenant, &new, now.millis()).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -121,8 +121,9 @@ impl crate::ConversationStore for ThisStore {
             let id = ConversationId::generate();
             sqlx::query(
                 "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
-                 visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11)",
+                 visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at, \
+                 first_message, intent_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11, $13, $14)",
             )
             .bind(id.as_str())
             .bind(tenant.as_str())
@@ -136,6 +137,8 @@ impl crate::ConversationStore for ThisStore {
             .bind(&new.page_url)
             .bind(now.millis())
             .bind(to_json(&new.metadata)?)
+            .bind(docent_domain::analytics::clip_first_message(&start.user_message))
+            .bind(docent_domain::analytics::intent_key(&start.user_message))
             .execute(&mut *tx)
             .await?;
         }
@@ -163,6 +166,7 @@ impl crate::ConversationStore for ThisStore {
         let conversation = Self::conversation_where(&mut *tx, tenant, "session_id", &new.session_id)
             .await?
             .ok_or(StorageError::NotFound)?;
+        Self::rollup_turn_started(&mut tx, tenant, &conversation, created, &start.user_message).await?;
         tx.commit().await?;
         Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created })
     }
@@ -200,6 +204,13 @@ impl crate::ConversationStore for ThisStore {
         let now = Timestamp::now();
         let conv = finish.conversation_id.as_str();
         let mut tx = self.begin_write().await?;
+        let before: (String, i64) =
+            sqlx::query_as("SELECT status, tool_calls FROM conversations WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.as_str())
+                .bind(conv)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StorageError::NotFound)?;
         for e in &finish.executions {
             sqlx::query(
                 "INSERT INTO tool_executions (id, tenant_id, conversation_id, tool_name, tool_type, input, result, \
@@ -236,8 +247,8 @@ impl crate::ConversationStore for ThisStore {
         }
         sqlx::query(
             "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
-             status = CASE WHEN $3 THEN 'escalated' ELSE status END, visitor_id = COALESCE($4, visitor_id) \
-             WHERE tenant_id = $5 AND id = $6",
+             status = CASE WHEN $3 THEN 'escalated' ELSE status END, visitor_id = COALESCE($4, visitor_id), \
+             tool_calls = tool_calls + $7 WHERE tenant_id = $5 AND id = $6",
         )
         .bind(added)
         .bind(now.millis())
@@ -245,10 +256,13 @@ impl crate::ConversationStore for ThisStore {
         .bind(finish.visitor_id.as_ref().map(VisitorId::as_str))
         .bind(tenant.as_str())
         .bind(conv)
+        .bind(i64::try_from(finish.executions.len()).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await?;
         let conversation =
             Self::conversation_where(&mut *tx, tenant, "id", conv).await?.ok_or(StorageError::NotFound)?;
+        let before = (before.0.as_str(), before.1);
+        Self::rollup_turn_finished(&mut tx, tenant, &conversation, before, &finish.executions, added).await?;
         tx.commit().await?;
         Ok(conversation)
     }

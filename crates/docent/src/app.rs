@@ -25,6 +25,8 @@ pub struct App {
     /// The one outgoing HTTP client (model vendors, webhooks).
     pub http: reqwest::Client,
     pub chat_limiter: Arc<RateLimiter>,
+    /// Per-tenant search indexes, derived from the store.
+    pub knowledge: Arc<docent_search::Knowledge>,
     admin_token_hash: Option<Arc<str>>,
 }
 
@@ -37,7 +39,8 @@ impl App {
             .pool_idle_timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap_or_default();
-        Self { store, config: Arc::new(config), sealer, http, chat_limiter, admin_token_hash }
+        let knowledge = Arc::new(docent_search::Knowledge::new());
+        Self { store, config: Arc::new(config), sealer, http, chat_limiter, knowledge, admin_token_hash }
     }
 
     /// Constant-time comparison of a bearer's hash with the admin token's.

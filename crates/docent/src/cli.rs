@@ -175,6 +175,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let token = crate::demo::ensure(application.app()).await?;
         println!(
             "\nDocent is ready with the demo tenant `{slug}` (built-in engine, no key, no network).\n\n  \
+             Open the chat widget in your browser:\n    http://{local}/demo/{slug}\n  \
              Chat as an AI agent:\n    curl -s http://{local}/chat/{slug} -H 'X-Agent-Model: my-agent' \\\n      \
              -H 'Content-Type: application/json' -d '{{\"message\": \"Hello!\", \"sessionId\": \"try-1\"}}'\n  \
              Stream as a browser would:\n    curl -N http://{local}/chat/{slug} -H 'Content-Type: application/json' \\\n      \

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod jobs;
+pub mod knowledge;
 pub mod outbound;
 pub mod seal;
 pub mod tenancy;

@@ -5,6 +5,7 @@
 pub mod escalate;
 pub mod form;
 pub mod memory;
+pub mod quote;
 
 use docent_domain::tool::{Tool, ToolType};
 use docent_llm::ToolSpec;
@@ -69,6 +70,7 @@ pub fn schema_for(tool: &Tool) -> Option<Value> {
         ToolType::SubmitForm => Some(form::schema(&tool.config)),
         ToolType::RememberFact => Some(memory::schema()),
         ToolType::EscalateToHuman => Some(escalate::schema()),
+        ToolType::GenerateQuote => Some(quote::schema(&tool.config)),
         _ => None,
     }
 }

@@ -15,7 +15,13 @@ use super::extract::Path;
 use crate::app::App;
 
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(discover))
+    OpenApiRouter::new().routes(routes!(discover)).layer(axum::middleware::map_response(allow_any_origin))
+}
+
+/// Refusals too: a widget on another origin must be able to read "Tenant not found".
+async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    response
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -141,7 +147,6 @@ async fn discover(State(app): State<App>, Path(slug): Path<String>) -> Result<Re
         ai_generated: true,
     };
     let mut response = axum::Json(body).into_response();
-    response.headers_mut().insert("access-control-allow-origin", HeaderValue::from_static("*"));
     response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=30"));
     Ok(response)
 }

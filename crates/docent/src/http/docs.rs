@@ -24,6 +24,8 @@ use super::error::ErrorBody;
         (name = "segments", description = "Personas: system prompt, welcome message, starters"),
         (name = "tools", description = "Actions the bot may take"),
         (name = "visitors", description = "Visitor profiles and their memory facts"),
+        (name = "corpus", description = "The knowledge base and its search"),
+        (name = "products", description = "The product catalog RECOMMEND_PRODUCT searches"),
         (name = "chat", description = "The public chat surface for browsers (SSE) and AI agents (JSON)"),
         (name = "discovery", description = "What a bot is and offers, before talking to it"),
     )

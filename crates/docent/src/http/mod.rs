@@ -3,17 +3,20 @@
 
 pub mod auth;
 pub mod chat;
+pub mod corpus;
 mod discover;
 pub mod docs;
 pub mod error;
 pub mod extract;
 mod health;
 mod memory;
+mod products;
 mod segments;
 mod tenants;
 mod tokens;
 mod tools;
 mod visitors;
+mod widget;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
@@ -38,7 +41,10 @@ pub fn api_router() -> OpenApiRouter<App> {
         .merge(tools::router())
         .merge(visitors::router())
         .merge(chat::router())
+        .merge(corpus::router())
+        .merge(products::router())
         .merge(discover::router())
+        .merge(widget::router())
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -1,5 +1,6 @@
-//! Sends an `email` job (a submission notification) over SMTP with lettre. The whole SMTP
-//! conversation is bounded by `smtp.timeout_secs` (lettre's own timeout covers only connect).
+//! Sends an `email` job (a submission notification, or a ready-made `text` body such as a quote)
+//! over SMTP with lettre. The whole SMTP conversation is bounded by `smtp.timeout_secs` (lettre's
+//! own timeout covers only connect).
 
 use docent_domain::conversation::Job;
 use lettre::message::Mailbox;
@@ -10,6 +11,10 @@ use crate::app::App;
 
 fn body(job: &Job) -> String {
     let p = &job.payload;
+    // A ready-made body (quotes, acknowledgements) is sent as is.
+    if let Some(text) = p["text"].as_str() {
+        return text.to_owned();
+    }
     let mut text = format!(
         "A visitor submitted \"{}\" on {}.\n\n",
         p["tool"].as_str().unwrap_or("a form"),

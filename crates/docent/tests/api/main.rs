@@ -10,3 +10,4 @@ mod tenants;
 mod tokens;
 mod tools;
 mod visitors;
+mod widget;

@@ -3,6 +3,7 @@
 
 mod client_ip;
 mod gates;
+mod history;
 pub mod input;
 mod llm;
 pub mod rate_limit;
@@ -32,6 +33,8 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(post_chat))
         .route("/chat/{slug}", axum::routing::options(preflight))
+        .routes(routes!(history::get_history))
+        .route("/chat/{slug}/history", axum::routing::options(history::preflight_history))
         .layer(axum::middleware::map_response(mark_ai_generated))
 }
 

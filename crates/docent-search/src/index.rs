@@ -1,0 +1,145 @@
+//! One tenant's index: a tantivy index in memory holding the tenant's corpus entries and
+//! products, analysed for the tenant's language (lowercased, accents folded, stemmed).
+
+use docent_domain::corpus::CorpusEntry;
+use docent_domain::product::Product;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// The languages whose stemming we know; anything else is analysed as English.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    English,
+    French,
+}
+
+impl Lang {
+    pub fn of_locale(locale: &str) -> Self {
+        if locale.starts_with("fr") { Lang::French } else { Lang::English }
+    }
+
+    pub fn tokenizer(self) -> &'static str {
+        match self {
+            Lang::English => "docent_en",
+            Lang::French => "docent_fr",
+        }
+    }
+
+    pub fn analyzer(self) -> TextAnalyzer {
+        let language = match self {
+            Lang::English => Language::English,
+            Lang::French => Language::French,
+        };
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(Stemmer::new(language))
+            .build()
+    }
+}
+
+pub const GENERAL: &str = "_general";
+
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub kind: Field,
+    pub segment: Field,
+    pub title: Field,
+    pub content: Field,
+    pub tags: Field,
+    pub tag_exact: Field,
+    pub priority: Field,
+    pub price: Field,
+    pub in_stock: Field,
+}
+
+pub struct TenantIndex {
+    pub lang: Lang,
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+}
+
+impl TenantIndex {
+    pub fn new(lang: Lang) -> tantivy::Result<Self> {
+        let mut builder = Schema::builder();
+        let text = TextOptions::default().set_stored().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(lang.tokenizer())
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let fields = Fields {
+            id: builder.add_text_field("id", STRING | STORED),
+            kind: builder.add_text_field("kind", STRING),
+            segment: builder.add_text_field("segment", STRING),
+            title: builder.add_text_field("title", text.clone()),
+            content: builder.add_text_field("content", text.clone()),
+            tags: builder.add_text_field("tags", text),
+            tag_exact: builder.add_text_field("tag_exact", STRING),
+            priority: builder.add_u64_field("priority", FAST),
+            price: builder.add_i64_field("price", FAST | INDEXED),
+            in_stock: builder.add_u64_field("in_stock", FAST | INDEXED),
+        };
+        let index = Index::create_in_ram(builder.build());
+        index.tokenizers().register(lang.tokenizer(), lang.analyzer());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self { lang, index, reader, fields })
+    }
+
+    pub fn writer(&self) -> tantivy::Result<IndexWriter> {
+        self.index.writer_with_num_threads(1, 15_000_000)
+    }
+
+    pub fn delete(&self, writer: &IndexWriter, id: &str) {
+        writer.delete_term(Term::from_field_text(self.fields.id, id));
+    }
+
+    pub fn add_entry(&self, writer: &IndexWriter, e: &CorpusEntry) -> tantivy::Result<()> {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, e.id.as_str());
+        doc.add_text(f.kind, "corpus");
+        doc.add_text(f.segment, e.segment_id.as_ref().map_or(GENERAL, |s| s.as_str()));
+        doc.add_text(f.title, &e.title);
+        let body = match &e.summary {
+            Some(summary) => format!("{summary}\n{}", e.content),
+            None => e.content.clone(),
+        };
+        doc.add_text(f.content, &body);
+        doc.add_text(f.tags, e.tags.join(" "));
+        doc.add_u64(f.priority, u64::from(e.priority));
+        doc.add_i64(f.price, 0);
+        doc.add_u64(f.in_stock, 1);
+        writer.add_document(doc)?;
+        Ok(())
+    }
+
+    pub fn add_product(&self, writer: &IndexWriter, p: &Product) -> tantivy::Result<()> {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, p.id.as_str());
+        doc.add_text(f.kind, "product");
+        doc.add_text(f.segment, GENERAL);
+        doc.add_text(f.title, format!("{} {}", p.name, p.sku));
+        doc.add_text(f.content, p.description.as_deref().unwrap_or_default());
+        doc.add_text(f.tags, p.tags.join(" "));
+        for tag in &p.tags {
+            doc.add_text(f.tag_exact, tag);
+        }
+        doc.add_u64(f.priority, 5);
+        doc.add_i64(f.price, p.price);
+        doc.add_u64(f.in_stock, u64::from(p.in_stock));
+        writer.add_document(doc)?;
+        Ok(())
+    }
+
+    /// The stored id of a hit.
+    pub fn id_of(&self, doc: &TantivyDocument) -> Option<String> {
+        doc.get_first(self.fields.id).and_then(|v| v.as_str()).map(str::to_owned)
+    }
+}

@@ -1,0 +1,231 @@
+//! Search over each tenant's knowledge: per-tenant tantivy indexes (BM25, stemming for the
+//! tenant's language, accents folded, typo tolerance, title and tags above body, priority as a
+//! boost, segment scoping). The store is the source of truth: before answering, an index
+//! catches up on the tenant's change sequence (`kb_version`, `kb_changes_since`), so replicas
+//! on one PostgreSQL agree right after a write. Indexes live in memory, are built on first use,
+//! and can be dropped and rebuilt at any time.
+
+mod index;
+mod query;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use docent_domain::TenantId;
+use docent_domain::tenant::Tenant;
+use docent_store::{StorageError, Store};
+use tantivy::collector::TopDocs;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Score, TantivyDocument};
+
+pub use index::Lang;
+pub use query::{ProductFilter, terms};
+
+use index::TenantIndex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;
+
+/// A ranked corpus entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+    /// The best passage with matches in `<b>…</b>` (HTML-escaped).
+    pub snippet: String,
+}
+
+struct Slot {
+    index: TenantIndex,
+    version: i64,
+}
+
+/// All tenants' indexes of this process.
+#[derive(Default)]
+pub struct Knowledge {
+    slots: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<Option<Slot>>>>>,
+}
+
+const PAGE: u32 = 1_000;
+
+impl Knowledge {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(&self, tenant: &TenantId) -> Arc<tokio::sync::Mutex<Option<Slot>>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(tenant.clone()).or_default().clone()
+    }
+
+    /// Drops a tenant's index; the next search rebuilds it from the store.
+    pub fn forget(&self, tenant: &TenantId) {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(tenant);
+    }
+
+    /// Rebuilds a tenant's index from the store now; returns the number of documents.
+    pub async fn rebuild(&self, store: &dyn Store, tenant: &Tenant) -> Result<u64> {
+        self.forget(&tenant.id);
+        let slot = self.slot(&tenant.id);
+        let mut guard = slot.lock().await;
+        let built = build(store, tenant).await?;
+        let docs = built.index.reader.searcher().num_docs();
+        *guard = Some(built);
+        Ok(docs)
+    }
+
+    /// Runs `f` on the tenant's index once it has caught up with the store.
+    async fn with_fresh<T>(&self, store: &dyn Store, tenant: &Tenant, f: impl FnOnce(&TenantIndex) -> Result<T>) -> Result<T> {
+        let slot = self.slot(&tenant.id);
+        let mut guard = slot.lock().await;
+        let lang = Lang::of_locale(&tenant.settings.locale);
+        let stale_language = guard.as_ref().is_some_and(|s| s.index.lang != lang);
+        if guard.is_none() || stale_language {
+            *guard = Some(build(store, tenant).await?);
+        }
+        let Some(slot) = guard.as_mut() else { return Err(SearchError::Storage(StorageError::NotFound)) };
+        catch_up(store, &tenant.id, slot).await?;
+        f(&slot.index)
+    }
+
+    /// The best corpus entries for `text` visible in `segment` (general ones always).
+    pub async fn search_corpus(
+        &self,
+        store: &dyn Store,
+        tenant: &Tenant,
+        segment: Option<&str>,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        self.with_fresh(store, tenant, |idx| {
+            let terms = query::terms(idx.lang, text);
+            let Some(relevance) = query::relevance(&idx.fields, &terms) else { return Ok(Vec::new()) };
+            let q = query::corpus(&idx.fields, relevance, segment);
+            let searcher = idx.reader.searcher();
+            let top = searcher.search(&q, &prioritised(limit))?;
+            let mut snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.content)?;
+            snippets.set_max_num_chars(240);
+            let mut hits = Vec::with_capacity(top.len());
+            for (score, address) in top {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let Some(id) = idx.id_of(&doc) else { continue };
+                hits.push(Hit { id, score, snippet: snippets.snippet_from_doc(&doc).to_html() });
+            }
+            Ok(hits)
+        })
+        .await
+    }
+
+    /// Product ids matching `text` (all products when it is empty) within `filter`, best first.
+    pub async fn search_products(
+        &self,
+        store: &dyn Store,
+        tenant: &Tenant,
+        text: &str,
+        filter: &ProductFilter,
+        limit: usize,
+    ) -> Result<Vec<(String, f32)>> {
+        self.with_fresh(store, tenant, |idx| {
+            let terms = query::terms(idx.lang, text);
+            let q = query::products(&idx.fields, query::relevance(&idx.fields, &terms), filter);
+            let searcher = idx.reader.searcher();
+            let top: Vec<(Score, DocAddress)> = searcher.search(&q, &TopDocs::with_limit(limit).order_by_score())?;
+            let mut out = Vec::with_capacity(top.len());
+            for (score, address) in top {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                if let Some(id) = idx.id_of(&doc) {
+                    out.push((id, score));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Top documents by BM25 score times a priority boost (priority 10 ≈ +20 %, 1 ≈ −16 %).
+fn prioritised(limit: usize) -> impl tantivy::collector::Collector<Fruit = Vec<(Score, DocAddress)>> {
+    TopDocs::with_limit(limit).tweak_score(move |segment: &tantivy::SegmentReader| {
+        let priority = segment
+            .fast_fields()
+            .u64("priority")
+            .map(|c| c.first_or_default_col(5))
+            .ok();
+        move |doc: tantivy::DocId, score: Score| {
+            let p = priority.as_ref().map_or(5, |c| c.get_val(doc)) as f32;
+            score * (1.0 + (p - 5.0) * 0.04)
+        }
+    })
+}
+
+/// A fresh index of everything the tenant has, at the version read before the scan.
+async fn build(store: &dyn Store, tenant: &Tenant) -> Result<Slot> {
+    let version = store.kb_version(&tenant.id).await?;
+    let index = TenantIndex::new(Lang::of_locale(&tenant.settings.locale))?;
+    let mut writer = index.writer()?;
+    let mut after = String::new();
+    loop {
+        let page = store.corpus_after(&tenant.id, &after, PAGE).await?;
+        for e in &page {
+            index.add_entry(&writer, e)?;
+        }
+        match page.last() {
+            Some(last) => after = last.id.to_string(),
+            None => break,
+        }
+    }
+    after.clear();
+    loop {
+        let page = store.products_after(&tenant.id, &after, PAGE).await?;
+        for p in &page {
+            index.add_product(&writer, p)?;
+        }
+        match page.last() {
+            Some(last) => after = last.id.to_string(),
+            None => break,
+        }
+    }
+    writer.commit()?;
+    index.reader.reload()?;
+    tracing::debug!(tenant = %tenant.slug, version, "built a search index");
+    Ok(Slot { index, version })
+}
+
+/// Applies the changes recorded since the index's version: each changed item is removed and,
+/// if it still exists, added back as it is now.
+async fn catch_up(store: &dyn Store, tenant: &TenantId, slot: &mut Slot) -> Result<()> {
+    if store.kb_version(tenant).await? <= slot.version {
+        return Ok(());
+    }
+    let mut writer = slot.index.writer()?;
+    loop {
+        let changes = store.kb_changes_since(tenant, slot.version, PAGE).await?;
+        let Some(last) = changes.last() else { break };
+        let last_version = last.version;
+        let mut corpus: HashSet<String> = HashSet::new();
+        let mut products: HashSet<String> = HashSet::new();
+        for c in changes {
+            slot.index.delete(&writer, &c.item_id);
+            if c.kind == "product" { products.insert(c.item_id) } else { corpus.insert(c.item_id) };
+        }
+        let corpus: Vec<String> = corpus.into_iter().collect();
+        for e in store.corpus_by_ids(tenant, &corpus).await? {
+            slot.index.add_entry(&writer, &e)?;
+        }
+        let products: Vec<String> = products.into_iter().collect();
+        for p in store.products_by_ids(tenant, &products).await? {
+            slot.index.add_product(&writer, &p)?;
+        }
+        slot.version = last_version;
+    }
+    writer.commit()?;
+    slot.index.reader.reload()?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Knowledge use-cases shared by the HTTP API, the CLI and chat: turning owner input into
+//! corpus and product fields (segment slugs resolved, rows validated), bulk imports that write
+//! all or nothing, and retrieval for a chat turn.
+
+pub mod import;
+
+use docent_domain::SegmentId;
+use docent_domain::corpus::{CorpusFields, CorpusIn, validate_entry};
+use docent_domain::product::{ProductFields, ProductIn};
+use docent_domain::tenant::Tenant;
+use docent_llm::Snippet;
+use docent_store::ImportCount;
+
+use crate::app::App;
+use crate::http::error::ApiError;
+use import::{Format, Rejected};
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+}
+
+impl From<ImportCount> for ImportReport {
+    fn from(c: ImportCount) -> Self {
+        Self { created: c.created, updated: c.updated }
+    }
+}
+
+/// Rows per import request.
+pub const MAX_IMPORT_ROWS: usize = 10_000;
+
+pub async fn segment_id(app: &App, tenant: &Tenant, slug: Option<&str>) -> Result<Option<SegmentId>, ApiError> {
+    let Some(slug) = slug.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let found = app.store.segment_by_slug(&tenant.id, slug).await.map_err(ApiError::storage)?;
+    found.map(|s| Some(s.id)).ok_or_else(|| {
+        ApiError::bad_request("validation_failed", format!("segment `{slug}` is not a segment of this tenant"))
+            .with("field", "segment")
+    })
+}
+
+/// Validates an entry; the segment is resolved by the caller.
+pub fn corpus_fields(input: CorpusIn, segment_id: Option<SegmentId>) -> Result<CorpusFields, docent_domain::ValidationError> {
+    let (priority, tags) = validate_entry(
+        &input.title,
+        &input.content,
+        input.priority,
+        &input.tags,
+        input.summary.as_deref(),
+        input.key.as_deref(),
+    )?;
+    Ok(CorpusFields {
+        title: input.title.trim().to_owned(),
+        content: input.content,
+        summary: input.summary.filter(|s| !s.trim().is_empty()),
+        segment_id,
+        priority,
+        tags,
+        key: input.key.filter(|k| !k.trim().is_empty()),
+    })
+}
+
+/// Why an import wrote nothing.
+pub struct ImportFailure {
+    pub rejected: Vec<Rejected>,
+}
+
+impl ImportFailure {
+    pub fn into_api(self) -> ApiError {
+        let n = self.rejected.len();
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "import_rejected",
+            format!("{n} row(s) rejected; nothing was imported"),
+        )
+        .with("rejected", serde_json::to_value(self.rejected).unwrap_or_default())
+    }
+}
+
+/// Imports corpus rows all or nothing. A row without `key` gets `title:<slug of title>`, so
+/// importing the same file twice updates rather than duplicates.
+pub async fn import_corpus(app: &App, tenant: &Tenant, body: &[u8], format: Format) -> Result<ImportCount, ImportFailure> {
+    const COLUMNS: [&str; 7] = ["title", "content", "segment", "priority", "tags", "summary", "key"];
+    let rows: Vec<(usize, CorpusIn)> =
+        import::parse(body, format, &COLUMNS, &["title", "content"], &["tags"], MAX_IMPORT_ROWS)
+            .map_err(|rejected| ImportFailure { rejected })?;
+    let mut fields = Vec::with_capacity(rows.len());
+    let mut rejected = Vec::new();
+    let segments = app.store.list_segments(&tenant.id).await.unwrap_or_default();
+    for (row, mut input) in rows {
+        let segment = match input.segment.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(slug) => match segments.iter().find(|s| s.slug == slug) {
+                Some(s) => Some(s.id.clone()),
+                None => {
+                    rejected.push(Rejected { row, error: format!("segment `{slug}` is not a segment of this tenant") });
+                    continue;
+                }
+            },
+        };
+        if input.key.is_none() {
+            input.key = Some(format!("title:{}", docent_domain::slug::slugify(&input.title)));
+        }
+        match corpus_fields(input, segment) {
+            Ok(f) => fields.push(f),
+            Err(e) => rejected.push(Rejected { row, error: format!("{}: {}", e.field, e.message) }),
+        }
+    }
+    if !rejected.is_empty() {
+        return Err(ImportFailure { rejected });
+    }
+    app.store.import_corpus(&tenant.id, fields).await.map_err(|e| ImportFailure {
+        rejected: vec![Rejected { row: 0, error: format!("storage error: {e}") }],
+    })
+}
+
+/// Imports products all or nothing, updating known skus.
+pub async fn import_products(app: &App, tenant: &Tenant, body: &[u8], format: Format) -> Result<ImportCount, ImportFailure> {
+    const COLUMNS: [&str; 10] =
+        ["sku", "name", "description", "price", "currency", "url", "imageUrl", "tags", "inStock", "attributes"];
+    let rows: Vec<(usize, ProductIn)> =
+        import::parse(body, format, &COLUMNS, &["sku", "name", "price"], &["tags"], MAX_IMPORT_ROWS)
+            .map_err(|rejected| ImportFailure { rejected })?;
+    let mut fields: Vec<ProductFields> = Vec::with_capacity(rows.len());
+    let mut rejected = Vec::new();
+    for (row, input) in rows {
+        match input.into_fields() {
+            Ok(f) if fields.iter().any(|p| p.sku == f.sku) => {
+                rejected.push(Rejected { row, error: format!("sku `{}` appears twice in this import", f.sku) })
+            }
+            Ok(f) => fields.push(f),
+            Err(e) => rejected.push(Rejected { row, error: format!("{}: {}", e.field, e.message) }),
+        }
+    }
+    if !rejected.is_empty() {
+        return Err(ImportFailure { rejected });
+    }
+    app.store.import_products(&tenant.id, fields).await.map_err(|e| ImportFailure {
+        rejected: vec![Rejected { row: 0, error: format!("storage error: {e}") }],
+    })
+}
+
+/// Characters of knowledge placed in a turn's context.
+const CONTEXT_CHARS: usize = 8_000;
+
+/// The knowledge for a chat turn: the best entries for the message (within a budget), or in
+/// two-tier mode only their titles and summaries (EXPLORE_CORPUS fetches the rest).
+pub async fn retrieve(app: &App, tenant: &Tenant, segment: &SegmentId, message: &str, two_tier: bool) -> Vec<Snippet> {
+    let limit = if two_tier { 10 } else { 5 };
+    let hits = match app.knowledge.search_corpus(app.store.as_ref(), tenant, Some(segment.as_str()), message, limit).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "corpus search failed; answering without knowledge");
+            return Vec::new();
+        }
+    };
+    let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
+    let mut entries = app.store.corpus_by_ids(&tenant.id, &ids).await.unwrap_or_default();
+    entries.sort_by_key(|e| ids.iter().position(|id| id == e.id.as_str()));
+    let mut used = 0;
+    let mut out = Vec::new();
+    for e in entries {
+        let content = if two_tier {
+            e.summary.clone().unwrap_or_else(|| e.content.chars().take(200).collect())
+        } else {
+            e.content.chars().take(3_000).collect()
+        };
+        used += content.len() + e.title.len();
+        if used > CONTEXT_CHARS && !out.is_empty() {
+            break;
+        }
+        out.push(Snippet { id: e.id.to_string(), title: e.title, content });
+    }
+    out
+}
