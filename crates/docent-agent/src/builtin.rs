@@ -60,17 +60,10 @@ fn fold(text: &str) -> String {
     text.chars().flat_map(docent_domain::slug::fold_accent).flat_map(char::to_lowercase).collect()
 }
 
-/// Words that say nothing about the topic, in English and French.
-const STOPWORDS: [&str; 40] = [
-    "the", "and", "are", "you", "your", "what", "which", "who", "how", "when", "where", "why", "can", "for", "with",
-    "does", "have", "has", "that", "this", "les", "des", "une", "est", "sont", "vous", "votre", "vos", "quel",
-    "quelle", "quels", "quelles", "comment", "pour", "avec", "que", "qui", "dans", "sur", "pas",
-];
-
 fn words(text: &str) -> Vec<String> {
     fold(text)
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 2 && !STOPWORDS.contains(w))
+        .filter(|w| w.len() > 2 && !docent_search::is_stopword(w))
         .map(str::to_owned)
         .collect()
 }
@@ -102,6 +95,12 @@ impl Builtin {
         if let Some(Message::Tool { name, content, is_error, .. }) = r.messages.last() {
             if name.starts_with("generate_quote") {
                 return Reply::Say(quote::after(content, *is_error, fr));
+            }
+            if name == "explore_corpus" && !*is_error {
+                return Reply::Say(from_explored(content, question.unwrap_or_default(), fr));
+            }
+            if name == "recommend_product" && !*is_error {
+                return Reply::Say(from_catalog(content, fr));
             }
             return Reply::Say(after_tool(name, content, *is_error, fr));
         }
@@ -135,22 +134,22 @@ impl Builtin {
         if let Some(answer) = recall(&q, &r.knowledge, fr) {
             return Reply::Say(answer);
         }
+        if let Some(t) = tool(&r.tools, "recommend_product")
+            && any(&q, PRODUCT_INTENTS)
+        {
+            return Reply::Call(t.name.clone(), json!({"query": question.chars().take(300).collect::<String>()}));
+        }
         let short = q.split_whitespace().count() <= 4;
         if short && (any(&q, &["hello", "hi ", "hey", "bonjour", "salut", "good morning"]) || q.trim() == "hi") {
             return Reply::Say(self.welcome_text(fr));
         }
+        // Two-tier mode: the context holds summaries; read the full entries first.
+        if let Some(t) = tool(&r.tools, "explore_corpus") {
+            return Reply::Call(t.name.clone(), json!({"query": question.chars().take(500).collect::<String>()}));
+        }
         match best_snippet(question, &r.knowledge) {
             Some(s) => Reply::Say(extract(s, question)),
-            None if fr => Reply::Say(
-                "Je ne sais pas répondre à cette question avec ce que je connais. \
-                                      Je peux vous mettre en relation avec l'équipe si vous le souhaitez."
-                    .to_owned(),
-            ),
-            None => Reply::Say(
-                "I don't know the answer to that from what I have been given. I can put you in touch with the team \
-                 if you like."
-                    .to_owned(),
-            ),
+            None => Reply::Say(unknown(fr)),
         }
     }
 
@@ -232,21 +231,109 @@ fn recall(q: &str, knowledge: &[Snippet], fr: bool) -> Option<String> {
     })
 }
 
+const PRODUCT_INTENTS: &[&str] = &[
+    "recommend",
+    "suggest",
+    "looking for",
+    "do you sell",
+    "do you have any",
+    "which product",
+    "buy ",
+    "recommand",
+    "conseill",
+    "je cherche",
+    "vendez-vous",
+    "avez-vous des",
+];
+
+fn unknown(fr: bool) -> String {
+    if fr {
+        "Je ne sais pas répondre à cette question avec ce que je connais. Je peux vous mettre en relation avec \
+         l'équipe si vous le souhaitez."
+            .to_owned()
+    } else {
+        "I don't know the answer to that from what I have been given. I can put you in touch with the team if you \
+         like."
+            .to_owned()
+    }
+}
+
+/// Whether two words are the same up to an ending or a typo (`delivery`/`delivry`, `horaire`/`horaires`).
+fn alike(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    if la < 4 || lb < 4 {
+        return false;
+    }
+    let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    prefix >= 5 || (prefix >= 4 && la.abs_diff(lb) <= 2)
+}
+
+/// The share of the question's words an entry must contain for the engine to answer from it.
+const MIN_COVERAGE: f32 = 0.6;
+
+/// How much of the question an entry covers: the share of the question's words found in it.
+fn coverage(question: &[String], s: &Snippet) -> (f32, usize) {
+    let title = words(&s.title);
+    let body = words(&s.content);
+    let mut hits = 0.0;
+    let mut weight = 0;
+    for w in question {
+        if title.iter().any(|t| alike(w, t)) {
+            hits += 1.0;
+            weight += 3;
+        } else if body.iter().any(|t| alike(w, t)) {
+            hits += 1.0;
+            weight += 1;
+        }
+    }
+    (hits / question.len().max(1) as f32, weight)
+}
+
+/// The entry that answers the question, if one covers enough of it; otherwise the engine says
+/// it does not know rather than answer from a loosely related entry.
 fn best_snippet<'a>(question: &str, knowledge: &'a [Snippet]) -> Option<&'a Snippet> {
     let q = words(question);
+    if q.is_empty() {
+        return None;
+    }
     knowledge
         .iter()
         .filter(|s| !s.id.starts_with("memory:"))
-        .map(|s| {
-            let title = words(&s.title);
-            let body = words(&s.content);
-            let score: usize =
-                q.iter().map(|w| usize::from(title.contains(w)) * 3 + usize::from(body.contains(w))).sum();
-            (score, s)
-        })
-        .filter(|(score, _)| *score > 0)
-        .max_by_key(|(score, _)| *score)
+        .map(|s| (coverage(&q, s), s))
+        .filter(|((share, weight), _)| *share >= MIN_COVERAGE && *weight >= 2)
+        .max_by(|((a, wa), _), ((b, wb), _)| a.total_cmp(b).then(wa.cmp(wb)))
         .map(|(_, s)| s)
+}
+
+/// Answers from EXPLORE_CORPUS's result (`[id] title\ncontent` blocks).
+fn from_explored(content: &str, question: &str, fr: bool) -> String {
+    let entries: Vec<Snippet> = content
+        .split("\n\n[")
+        .filter_map(|block| {
+            let block = block.trim_start_matches('[');
+            let (head, body) = block.split_once('\n')?;
+            let (id, title) = head.split_once("] ")?;
+            Some(Snippet { id: id.to_owned(), title: title.to_owned(), content: body.to_owned() })
+        })
+        .collect();
+    match best_snippet(question, &entries) {
+        Some(s) => extract(s, question),
+        None => unknown(fr),
+    }
+}
+
+/// Lists RECOMMEND_PRODUCT's result: the catalog's own lines, prices included.
+fn from_catalog(content: &str, fr: bool) -> String {
+    let lines: Vec<&str> = content.lines().filter(|l| l.starts_with("- ")).collect();
+    match (lines.is_empty(), fr) {
+        (true, false) => "I couldn't find a matching product in the catalog.".to_owned(),
+        (true, true) => "Je n'ai pas trouvé de produit correspondant dans le catalogue.".to_owned(),
+        (false, false) => format!("Here is what I found in the catalog:\n{}", lines.join("\n")),
+        (false, true) => format!("Voici ce que j'ai trouvé dans le catalogue :\n{}", lines.join("\n")),
+    }
 }
 
 /// The entry itself when it is short, else the sentences that best match the question, in the
@@ -311,6 +398,12 @@ fn collect_form(form: &ToolSpec, messages: &[Message], q: &str, fr: bool) -> Opt
                         values.insert(name.to_owned(), Value::String(value.to_owned()));
                     }
                 }
+            }
+            // A submitted form is done: a later request starts afresh.
+            Message::Tool { name, is_error: false, .. } if name == &form.name => {
+                values.clear();
+                under_way = false;
+                asked = None;
             }
             Message::Tool { .. } => {}
         }

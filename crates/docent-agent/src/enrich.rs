@@ -100,17 +100,43 @@ pub fn enrich_mcp(set: &mut Vec<OfferedTool>, chain: &Chain<'_>) {
     }
 }
 
-/// `enrichProducts`: RECOMMEND_PRODUCT is offered only when the tenant has a catalog.
-pub fn enrich_products(set: &mut Vec<OfferedTool>, chain: &Chain<'_>) {
-    if !chain.connectors.products {
-        set.retain(|t| t.tool_type != ToolType::RecommendProduct);
+/// A tool the chain injects (not configured by the owner).
+fn synthetic(tool_type: ToolType, name: &str, description: &str, schema: serde_json::Value) -> OfferedTool {
+    OfferedTool {
+        name: name.to_owned(),
+        tool_type,
+        tool: None,
+        spec: ToolSpec { name: name.to_owned(), description: description.to_owned(), input_schema: schema },
     }
 }
 
-/// `enrichCorpus`: EXPLORE_CORPUS comes with the two-tier corpus mode.
+/// `enrichProducts`: with a catalog, RECOMMEND_PRODUCT is offered (the owner's tool, or the
+/// catalog's own when none is configured); without one, it is not.
+pub fn enrich_products(set: &mut Vec<OfferedTool>, chain: &Chain<'_>) {
+    if !chain.connectors.products {
+        set.retain(|t| t.tool_type != ToolType::RecommendProduct);
+        return;
+    }
+    if !set.iter().any(|t| t.tool_type == ToolType::RecommendProduct) {
+        set.push(synthetic(
+            ToolType::RecommendProduct,
+            crate::tools::recommend::NAME,
+            "Recommend products from the catalog (with their catalog prices) for what the visitor wants",
+            crate::tools::recommend::schema(),
+        ));
+    }
+}
+
+/// `enrichCorpus`: in two-tier mode, EXPLORE_CORPUS searches and fetches full entries.
 pub fn enrich_corpus(set: &mut Vec<OfferedTool>, chain: &Chain<'_>) {
-    if !chain.connectors.corpus_summary_mode {
-        set.retain(|t| t.tool_type != ToolType::ExploreCorpus);
+    set.retain(|t| t.tool_type != ToolType::ExploreCorpus);
+    if chain.connectors.corpus_summary_mode {
+        set.push(synthetic(
+            ToolType::ExploreCorpus,
+            crate::tools::explore::NAME,
+            "Search the knowledge base and read the full entries; use it before answering a factual question",
+            crate::tools::explore::schema(),
+        ));
     }
 }
 
@@ -188,6 +214,14 @@ mod tests {
         assert_eq!(set.len(), 3, "a connected calendar keeps BOOK_MEETING");
         enrich_products(&mut set, &Chain { segment: &seg, connectors: &none });
         assert_eq!(set.len(), 2);
+        let catalog = Connectors { products: true, ..none.clone() };
+        enrich_products(&mut set, &Chain { segment: &seg, connectors: &catalog });
+        assert_eq!(set.last().map(|t| t.name.as_str()), Some("recommend_product"), "the catalog's own tool");
+        set.pop();
+        let two_tier = Connectors { corpus_summary_mode: true, ..none.clone() };
+        enrich_corpus(&mut set, &Chain { segment: &seg, connectors: &two_tier });
+        assert_eq!(set.last().map(|t| t.name.as_str()), Some("explore_corpus"));
+        set.pop();
         for (_, step) in STEPS {
             let before = set.len();
             step(&mut set, &Chain { segment: &seg, connectors: &Connectors { calendar: true, ..none.clone() } });

@@ -73,6 +73,8 @@ pub struct TurnRequest {
     pub llm: ResolvedLlm,
     pub connectors: Connectors,
     pub knowledge: Vec<Snippet>,
+    /// The search indexes executors query (EXPLORE_CORPUS, RECOMMEND_PRODUCT).
+    pub search: Arc<docent_search::Knowledge>,
 }
 
 #[derive(Debug)]
@@ -91,7 +93,9 @@ pub struct TurnFailure {
 /// What executors may touch during a turn.
 pub struct TurnScope<'a> {
     pub store: &'a dyn Store,
+    pub knowledge: &'a docent_search::Knowledge,
     pub tenant: &'a Tenant,
+    pub segment: &'a Segment,
     pub conversation: &'a Conversation,
     pub visitor_id: Option<VisitorId>,
     /// A session visitor created during this turn, to link to the conversation.
@@ -126,7 +130,9 @@ pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequ
     let mut request = build_request(config, &req, &memory, &offered, &stored);
     let mut scope = TurnScope {
         store: store.as_ref(),
+        knowledge: req.search.as_ref(),
         tenant: &req.tenant,
+        segment: &req.segment,
         conversation: &req.conversation,
         visitor_id: req.visitor_id.clone(),
         created_visitor: None,
@@ -335,6 +341,8 @@ async fn execute<'o>(
         (ToolType::RememberFact, _) => tools::memory::execute(scope, &call.arguments).await,
         (ToolType::EscalateToHuman, Some(t)) => tools::escalate::execute(scope, t, &call.arguments).await,
         (ToolType::GenerateQuote, Some(t)) => tools::quote::execute(scope, t, &call.arguments).await,
+        (ToolType::ExploreCorpus, _) => tools::explore::execute(scope, &call.arguments).await,
+        (ToolType::RecommendProduct, _) => tools::recommend::execute(scope, &call.arguments).await,
         _ => Outcome::failure(format!("{} is not available", call.name), "This tool is not available now."),
     };
     (Some(tool), outcome)

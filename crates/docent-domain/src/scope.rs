@@ -34,6 +34,9 @@ pub enum Scope {
     ProductsWrite,
     #[serde(rename = "conversations:read")]
     ConversationsRead,
+    /// Changing what conversations left behind (submission statuses).
+    #[serde(rename = "conversations:write")]
+    ConversationsWrite,
     #[serde(rename = "stats:read")]
     StatsRead,
     #[serde(rename = "*")]
@@ -41,7 +44,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 18] = [
         Scope::SettingsRead,
         Scope::SettingsWrite,
         Scope::TokensRead,
@@ -57,6 +60,7 @@ impl Scope {
         Scope::ProductsRead,
         Scope::ProductsWrite,
         Scope::ConversationsRead,
+        Scope::ConversationsWrite,
         Scope::StatsRead,
         Scope::All,
     ];
@@ -78,6 +82,7 @@ impl Scope {
             Scope::ProductsRead => "products:read",
             Scope::ProductsWrite => "products:write",
             Scope::ConversationsRead => "conversations:read",
+            Scope::ConversationsWrite => "conversations:write",
             Scope::StatsRead => "stats:read",
             Scope::All => "*",
         }

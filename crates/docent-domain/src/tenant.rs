@@ -70,6 +70,9 @@ pub struct TenantSettings {
     pub locale: String,
     /// Where submissions are emailed.
     pub notification_email: Option<String>,
+    /// Two-tier corpus: the context holds titles and summaries only, and EXPLORE_CORPUS fetches
+    /// full entries on demand.
+    pub corpus_summary_mode: bool,
 }
 
 impl Default for TenantSettings {
@@ -96,6 +99,7 @@ impl Default for TenantSettings {
             booking_cta_enabled: false,
             locale: "en".to_owned(),
             notification_email: None,
+            corpus_summary_mode: false,
         }
     }
 }
@@ -246,6 +250,7 @@ pub struct TenantPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub notification_email: Option<Option<String>>,
+    pub corpus_summary_mode: Option<bool>,
     /// `anthropic`, `openai`, `mistral`, `ollama` (or an OpenAI-compatible name); null: none.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -344,7 +349,8 @@ impl TenantPatch {
             content_warning,
             booking_cta_enabled,
             locale,
-            notification_email
+            notification_email,
+            corpus_summary_mode
         );
         if let Some(v) = self.plan {
             t.plan = v;

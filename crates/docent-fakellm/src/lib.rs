@@ -77,6 +77,8 @@ pub enum OpenAiFlavor {
 struct Shared {
     script: Mutex<VecDeque<Arc<Reply>>>,
     default: Mutex<Arc<Reply>>,
+    /// The default reply for requests whose last message is a tool result, when set.
+    after_tool: Mutex<Option<Arc<Reply>>>,
     requests: Mutex<Vec<RecordedRequest>>,
     recording: AtomicBool,
     mistral: AtomicBool,
@@ -109,6 +111,7 @@ impl FakeLlm {
         let shared = Arc::new(Shared {
             script: Mutex::new(VecDeque::new()),
             default: Mutex::new(Arc::new(Reply::text("ok"))),
+            after_tool: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             recording: AtomicBool::new(true),
             mistral: AtomicBool::new(false),
@@ -151,6 +154,12 @@ impl FakeLlm {
     /// The reply used when the script is empty.
     pub fn set_default(&self, reply: Reply) {
         *lock(&self.shared.default) = Arc::new(reply);
+    }
+
+    /// The reply used when the script is empty and the request ends with a tool result, so a
+    /// default tool call is followed by this answer instead of the same call again.
+    pub fn set_after_tool_result(&self, reply: Reply) {
+        *lock(&self.shared.after_tool) = Some(Arc::new(reply));
     }
 
     pub fn set_openai_flavor(&self, flavor: OpenAiFlavor) {
@@ -212,7 +221,9 @@ async fn respond(shared: &Shared, vendor: Vendor, uri: &Uri, headers: &HeaderMap
     if let Err((status, message)) = checked {
         return error_response(vendor, status, ErrorKind::InvalidRequest, None, Some(message));
     }
-    let reply = lock(&shared.script).pop_front().unwrap_or_else(|| lock(&shared.default).clone());
+    let scripted = lock(&shared.script).pop_front();
+    let after_tool = || lock(&shared.after_tool).clone().filter(|_| ends_with_tool_result(&body));
+    let reply = scripted.or_else(after_tool).unwrap_or_else(|| lock(&shared.default).clone());
     if !reply.ttfb.is_zero() {
         tokio::time::sleep(reply.ttfb).await;
     }
@@ -233,6 +244,15 @@ async fn respond(shared: &Shared, vendor: Vendor, uri: &Uri, headers: &HeaderMap
         tokio::time::sleep(generation).await;
     }
     whole_response(vendor, &ctx, &reply)
+}
+
+/// Whether the request's last message carries a tool result (OpenAI, Mistral and Ollama `role:
+/// tool`; an Anthropic user turn holding a `tool_result` block).
+fn ends_with_tool_result(body: &Value) -> bool {
+    let Some(last) = body.get("messages").and_then(Value::as_array).and_then(|m| m.last()) else { return false };
+    let is_result = |b: &Value| b.get("type").and_then(Value::as_str) == Some("tool_result");
+    last.get("role").and_then(Value::as_str) == Some("tool")
+        || last.get("content").and_then(Value::as_array).is_some_and(|blocks| blocks.iter().any(is_result))
 }
 
 fn record(shared: &Shared, uri: &Uri, headers: &HeaderMap, raw: &Bytes, body: Option<&Value>) {
@@ -372,6 +392,20 @@ mod tests {
         let (status, _, body) = post(&fake, "/api/chat", "", &json!({"model": "m"})).await;
         assert_eq!(status, 404);
         assert!(serde_json::from_str::<Value>(&body).expect("json")["error"].is_string());
+    }
+
+    #[tokio::test]
+    async fn a_default_tool_call_is_followed_by_the_after_tool_reply() {
+        let fake = FakeLlm::start().await.expect("start");
+        fake.set_default(Reply::tool_call("remember_fact", json!({"key": "k", "value": "v"})));
+        fake.set_after_tool_result(Reply::text("noted"));
+        let first = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        let (_, _, a) = post(&fake, "/v1/chat/completions", "", &first).await;
+        let tool = json!({"model": "m", "messages": [{"role": "tool", "tool_call_id": "c1", "content": "done"}]});
+        let (_, _, b) = post(&fake, "/v1/chat/completions", "", &tool).await;
+        let a: Value = serde_json::from_str(&a).expect("json");
+        assert_eq!(a["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "remember_fact");
+        assert_eq!(serde_json::from_str::<Value>(&b).expect("json")["choices"][0]["message"]["content"], "noted");
     }
 
     #[tokio::test]

@@ -6,7 +6,9 @@ use docent_domain::product::Product;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// The languages whose stemming we know; anything else is analysed as English.
@@ -60,6 +62,8 @@ pub struct Fields {
 
 pub struct TenantIndex {
     pub lang: Lang,
+    /// Every analysed term ever indexed (for typo correction); deletions leave theirs behind.
+    pub vocabulary: std::sync::Mutex<std::collections::HashSet<String>>,
     pub index: Index,
     pub reader: IndexReader,
     pub fields: Fields,
@@ -88,7 +92,7 @@ impl TenantIndex {
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(lang.tokenizer(), lang.analyzer());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { lang, index, reader, fields })
+        Ok(Self { lang, vocabulary: Default::default(), index, reader, fields })
     }
 
     pub fn writer(&self) -> tantivy::Result<IndexWriter> {
@@ -99,7 +103,15 @@ impl TenantIndex {
         writer.delete_term(Term::from_field_text(self.fields.id, id));
     }
 
+    fn learn(&self, texts: &[&str]) {
+        let mut vocabulary = self.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+        for text in texts {
+            vocabulary.extend(crate::words::analysed(self.lang, text));
+        }
+    }
+
     pub fn add_entry(&self, writer: &IndexWriter, e: &CorpusEntry) -> tantivy::Result<()> {
+        self.learn(&[&e.title, &e.content, &e.tags.join(" ")]);
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, e.id.as_str());
@@ -120,6 +132,7 @@ impl TenantIndex {
     }
 
     pub fn add_product(&self, writer: &IndexWriter, p: &Product) -> tantivy::Result<()> {
+        self.learn(&[&p.name, p.description.as_deref().unwrap_or_default(), &p.tags.join(" ")]);
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, p.id.as_str());

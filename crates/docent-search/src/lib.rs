@@ -7,6 +7,7 @@
 
 mod index;
 mod query;
+mod words;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -19,7 +20,8 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Score, TantivyDocument};
 
 pub use index::Lang;
-pub use query::{ProductFilter, terms};
+pub use query::ProductFilter;
+pub use words::{is_stopword, query_terms};
 
 use index::TenantIndex;
 
@@ -82,7 +84,12 @@ impl Knowledge {
     }
 
     /// Runs `f` on the tenant's index once it has caught up with the store.
-    async fn with_fresh<T>(&self, store: &dyn Store, tenant: &Tenant, f: impl FnOnce(&TenantIndex) -> Result<T>) -> Result<T> {
+    async fn with_fresh<T>(
+        &self,
+        store: &dyn Store,
+        tenant: &Tenant,
+        f: impl FnOnce(&TenantIndex) -> Result<T>,
+    ) -> Result<T> {
         let slot = self.slot(&tenant.id);
         let mut guard = slot.lock().await;
         let lang = Lang::of_locale(&tenant.settings.locale);
@@ -105,8 +112,9 @@ impl Knowledge {
         limit: usize,
     ) -> Result<Vec<Hit>> {
         self.with_fresh(store, tenant, |idx| {
-            let terms = query::terms(idx.lang, text);
-            let Some(relevance) = query::relevance(&idx.fields, &terms) else { return Ok(Vec::new()) };
+            let terms = words::query_terms(idx.lang, text);
+            let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let Some(relevance) = query::relevance(&idx.fields, &terms, &vocabulary) else { return Ok(Vec::new()) };
             let q = query::corpus(&idx.fields, relevance, segment);
             let searcher = idx.reader.searcher();
             let top = searcher.search(&q, &prioritised(limit))?;
@@ -133,8 +141,9 @@ impl Knowledge {
         limit: usize,
     ) -> Result<Vec<(String, f32)>> {
         self.with_fresh(store, tenant, |idx| {
-            let terms = query::terms(idx.lang, text);
-            let q = query::products(&idx.fields, query::relevance(&idx.fields, &terms), filter);
+            let terms = words::query_terms(idx.lang, text);
+            let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let q = query::products(&idx.fields, query::relevance(&idx.fields, &terms, &vocabulary), filter);
             let searcher = idx.reader.searcher();
             let top: Vec<(Score, DocAddress)> = searcher.search(&q, &TopDocs::with_limit(limit).order_by_score())?;
             let mut out = Vec::with_capacity(top.len());
@@ -153,11 +162,7 @@ impl Knowledge {
 /// Top documents by BM25 score times a priority boost (priority 10 ≈ +20 %, 1 ≈ −16 %).
 fn prioritised(limit: usize) -> impl tantivy::collector::Collector<Fruit = Vec<(Score, DocAddress)>> {
     TopDocs::with_limit(limit).tweak_score(move |segment: &tantivy::SegmentReader| {
-        let priority = segment
-            .fast_fields()
-            .u64("priority")
-            .map(|c| c.first_or_default_col(5))
-            .ok();
+        let priority = segment.fast_fields().u64("priority").map(|c| c.first_or_default_col(5)).ok();
         move |doc: tantivy::DocId, score: Score| {
             let p = priority.as_ref().map_or(5, |c| c.get_val(doc)) as f32;
             score * (1.0 + (p - 5.0) * 0.04)
@@ -213,7 +218,11 @@ async fn catch_up(store: &dyn Store, tenant: &TenantId, slot: &mut Slot) -> Resu
         let mut products: HashSet<String> = HashSet::new();
         for c in changes {
             slot.index.delete(&writer, &c.item_id);
-            if c.kind == "product" { products.insert(c.item_id) } else { corpus.insert(c.item_id) };
+            if c.kind == "product" {
+                products.insert(c.item_id)
+            } else {
+                corpus.insert(c.item_id)
+            };
         }
         let corpus: Vec<String> = corpus.into_iter().collect();
         for e in store.corpus_by_ids(tenant, &corpus).await? {
@@ -228,4 +237,58 @@ async fn catch_up(store: &dyn Store, tenant: &TenantId, slot: &mut Slot) -> Resu
     writer.commit()?;
     slot.index.reader.reload()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use docent_domain::Timestamp;
+    use docent_domain::corpus::{CorpusEntry, CorpusId};
+
+    fn entry(title: &str, content: &str, priority: u8) -> CorpusEntry {
+        CorpusEntry {
+            id: CorpusId::generate(),
+            title: title.to_owned(),
+            content: content.to_owned(),
+            summary: None,
+            segment: None,
+            segment_id: None,
+            priority,
+            tags: Vec::new(),
+            key: None,
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        }
+    }
+
+    fn search(idx: &TenantIndex, text: &str) -> Vec<String> {
+        let terms = words::query_terms(idx.lang, text);
+        let vocabulary = idx.vocabulary.lock().unwrap().clone();
+        let q = query::corpus(&idx.fields, query::relevance(&idx.fields, &terms, &vocabulary).unwrap(), None);
+        let searcher = idx.reader.searcher();
+        let top = searcher.search(&q, &prioritised(5)).unwrap();
+        top.into_iter()
+            .map(|(_, a)| {
+                let doc: TantivyDocument = searcher.doc(a).unwrap();
+                idx.id_of(&doc).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ranking_puts_the_best_match_first_and_tolerates_typos() {
+        let idx = TenantIndex::new(Lang::English).unwrap();
+        let mut w = idx.writer().unwrap();
+        let shipping = entry("International shipping", "We ship to Canada only; delivery takes 7 to 12 days.", 5);
+        let hours = entry("Opening hours", "We are open from 9 to 6, time to visit.", 5);
+        let rental = entry("E-bike rental", "E-bikes can be rented for $60 per day.", 5);
+        for e in [&shipping, &hours, &rental] {
+            idx.add_entry(&w, e).unwrap();
+        }
+        w.commit().unwrap();
+        idx.reader.reload().unwrap();
+        assert_eq!(search(&idx, "delivry time to canda?")[0], shipping.id.as_str());
+        assert_eq!(search(&idx, "how much is ebike rentel per day")[0], rental.id.as_str());
+        assert_eq!(search(&idx, "opening hours")[0], hours.id.as_str());
+    }
 }

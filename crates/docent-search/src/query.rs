@@ -2,49 +2,33 @@
 //! (weighted ×3), the tags (×2) and the body, plus a fuzzy match for typos; nothing of the input
 //! is ever parsed as query syntax, so `"`, `*`, `AND(` or `:` are just characters.
 
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::tokenizer::TokenStream;
+use std::collections::HashSet;
+
 use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
 
-use crate::index::{Fields, GENERAL, Lang};
-
-/// The analysed terms of `text`, deduplicated, at most 32.
-pub fn terms(lang: Lang, text: &str) -> Vec<String> {
-    let mut analyzer = lang.analyzer();
-    let mut stream = analyzer.token_stream(text);
-    let mut out: Vec<String> = Vec::new();
-    while stream.advance() {
-        let t = stream.token().text.clone();
-        if !out.contains(&t) && out.len() < 32 {
-            out.push(t);
-        }
-    }
-    out
-}
+use crate::index::{Fields, GENERAL};
 
 fn term_query(field: Field, term: &str, boost: f32) -> Box<dyn Query> {
     let q = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
     Box::new(BoostQuery::new(Box::new(q), boost))
 }
 
-/// The relevance part: every term in title, tags and body, with typo tolerance for longer terms.
-pub fn relevance(fields: &Fields, terms: &[String]) -> Option<Box<dyn Query>> {
+/// The relevance part: every term in title (×3), tags (×2) and body; a term the index has
+/// never seen is replaced by its closest known spellings, scored the same way but a little lower.
+pub fn relevance(fields: &Fields, terms: &[String], vocabulary: &HashSet<String>) -> Option<Box<dyn Query>> {
     if terms.is_empty() {
         return None;
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for t in terms {
-        clauses.push((Occur::Should, term_query(fields.title, t, 3.0)));
-        clauses.push((Occur::Should, term_query(fields.tags, t, 2.0)));
-        clauses.push((Occur::Should, term_query(fields.content, t, 1.0)));
-        let chars = t.chars().count();
-        if chars >= 4 {
-            let distance = if chars >= 8 { 2 } else { 1 };
-            for (field, boost) in [(fields.title, 1.0), (fields.content, 0.4)] {
-                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, t), distance, true);
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost))));
-            }
+        let corrected = crate::words::corrections(t, vocabulary);
+        let (variants, weight) = if corrected.is_empty() { (vec![t.clone()], 1.0) } else { (corrected, 0.8) };
+        for v in &variants {
+            clauses.push((Occur::Should, term_query(fields.title, v, 3.0 * weight)));
+            clauses.push((Occur::Should, term_query(fields.tags, v, 2.0 * weight)));
+            clauses.push((Occur::Should, term_query(fields.content, v, weight)));
         }
     }
     Some(Box::new(BooleanQuery::new(clauses)))
@@ -95,16 +79,4 @@ pub fn products(fields: &Fields, relevance: Option<Box<dyn Query>>, filter: &Pro
         clauses.push((Occur::Must, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
     }
     Box::new(BooleanQuery::new(clauses))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terms_are_lowercased_folded_and_stemmed() {
-        assert_eq!(terms(Lang::English, "Deliveries DELIVERY"), ["deliveri"]);
-        assert_eq!(terms(Lang::French, "Livraisons à Lyon"), ["livraison", "a", "lyon"]);
-        assert_eq!(terms(Lang::English, "\"AND( title:* \""), ["and", "titl"]);
-    }
 }

@@ -112,7 +112,9 @@ pub enum SubmissionMove {
     Moved(Submission),
     NotFound,
     /// The workflow does not allow this move from the submission's `current` status.
-    Refused { current: String },
+    Refused {
+        current: String,
+    },
 }
 
 /// Conversation history as owners read it: lists, details, keyset pages for exports, and the
@@ -281,7 +283,18 @@ pub trait QuoteStore {
 }
 
 #[async_trait]
-pub trait Store: ConversationStore + JobStore + CorpusStore + ProductStore + QuoteStore + HistoryStore + AnalyticsStore + Send + Sync + 'static {
+pub trait Store:
+    ConversationStore
+    + JobStore
+    + CorpusStore
+    + ProductStore
+    + QuoteStore
+    + HistoryStore
+    + AnalyticsStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Cheap round trip for `/readyz`.
     async fn ping(&self) -> Result<()>;
 

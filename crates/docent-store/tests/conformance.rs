@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use docent_domain::quote::{self, NewQuote, PricingGrid};
 use docent_domain::scope::Scope;
 use docent_domain::segment::{ConversationStarter, Segment, SegmentIn};
 use docent_domain::tenant::{BotTone, NewTenant, Tenant};
@@ -52,6 +53,9 @@ macro_rules! store_test_suite {
             memory_facts_list_in_key_order_and_delete_once,
             the_memory_of_another_tenants_visitor_is_not_found,
             conversations_are_counted_since_an_instant,
+            quotes_are_numbered_sequentially_per_tenant_and_read_back,
+            concurrent_quotes_never_share_a_number_and_leave_no_gap,
+            deleting_a_visitor_deletes_their_quotes,
         );
     };
     (@tests $backend:ident: $($test:ident),+ $(,)?) => {
@@ -673,4 +677,80 @@ async fn conversations_are_counted_since_an_instant(db: Db) {
     let later = Timestamp::now().plus_millis(60_000);
     assert_eq!(db.count_conversations_since(&acme, later).await.unwrap(), 0);
     assert_eq!(db.count_conversations_since(&other, before).await.unwrap(), 1);
+}
+
+// Quotes.
+
+fn new_quote(conversation: Option<docent_domain::ConversationId>, visitor: Option<VisitorId>) -> NewQuote {
+    let grid = PricingGrid::from_config(&json!({"pricing": {
+        "items": [{"sku": "site", "label": "Website", "unit": 150000, "per": "flat"}],
+        "vat": 20
+    }}))
+    .unwrap()
+    .unwrap();
+    let computed = quote::compute(&grid, &[quote::Requested { sku: "site".into(), quantity: 2 }]).unwrap();
+    NewQuote {
+        tool_id: None,
+        conversation_id: conversation,
+        visitor_id: visitor,
+        customer_name: "Ann".into(),
+        customer_email: "ann@example.com".into(),
+        computed,
+    }
+}
+
+async fn quotes_are_numbered_sequentially_per_tenant_and_read_back(db: Db) {
+    let (acme, other) = acme_and_other(&db).await;
+    let year = quote::year_of(Timestamp::now());
+    let conv = db.create_conversation(&acme, conversation("s1", None)).await.unwrap();
+    let first = db.create_quote(&acme, new_quote(Some(conv.clone()), None)).await.unwrap();
+    assert!(first.id.as_str().starts_with("quo_"));
+    assert_eq!(first.number, format!("Q-{year}-0001"));
+    let second = db.create_quote(&acme, new_quote(None, None)).await.unwrap();
+    assert_eq!(second.number, format!("Q-{year}-0002"));
+    let theirs = db.create_quote(&other, new_quote(None, None)).await.unwrap();
+    assert_eq!(theirs.number, format!("Q-{year}-0001"), "each tenant has its own sequence");
+    let listed = db.list_quotes(&acme).await.unwrap();
+    assert_eq!(listed, vec![first.clone(), second], "read back as written, oldest first");
+    assert_eq!(listed[0].conversation_id, Some(conv));
+    assert_eq!((listed[0].subtotal, listed[0].vat, listed[0].total), (300_000, Some(60_000), 360_000));
+    assert_eq!(listed[0].lines[0].label, "Website");
+    assert_eq!(db.quote_by_number(&acme, &first.number).await.unwrap(), Some(first.clone()));
+    assert_eq!(db.quote_by_number(&other, "Q-1999-0001").await.unwrap(), None);
+    assert_eq!(db.list_quotes(&other).await.unwrap().len(), 1);
+}
+
+async fn concurrent_quotes_never_share_a_number_and_leave_no_gap(db: Db) {
+    let (acme, other) = acme_and_other(&db).await;
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let db = db.clone();
+            let tenant = if i % 3 == 0 { other.clone() } else { acme.clone() };
+            tokio::spawn(async move { db.create_quote(&tenant, new_quote(None, None)).await.unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for (tenant, expected) in [(&acme, 16), (&other, 8)] {
+        let mut numbers: Vec<i64> = db
+            .list_quotes(tenant)
+            .await
+            .unwrap()
+            .iter()
+            .map(|q| q.number.rsplit('-').next().unwrap().parse().unwrap())
+            .collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=expected).collect::<Vec<i64>>());
+    }
+}
+
+async fn deleting_a_visitor_deletes_their_quotes(db: Db) {
+    let (acme, _) = acme_and_other(&db).await;
+    let ann = add_visitor(&db, &acme, "ann@example.com").await;
+    let conv = db.create_conversation(&acme, conversation("s1", Some(&ann))).await.unwrap();
+    db.create_quote(&acme, new_quote(Some(conv), Some(ann.clone()))).await.unwrap();
+    let anonymous = db.create_quote(&acme, new_quote(None, None)).await.unwrap();
+    assert!(db.delete_visitor(&acme, &ann).await.unwrap());
+    assert_eq!(db.list_quotes(&acme).await.unwrap(), vec![anonymous], "their personal data goes with them");
 }

@@ -3,7 +3,7 @@
  *   <script src="https://HOST/widget.js" data-tenant="SLUG" data-segment="support"></script>
  * Optional: data-widget-key, data-locale (en, fr), data-api (base URL; default: this script's
  * origin), data-visitor-id. Safe by construction: every piece of text goes into the DOM as
- * text nodes (never innerHTML), links are checked, no eval, no inline handlers, and the styles
+ * text nodes (markup is never parsed from strings), links are checked, no eval, no inline handlers, and the styles
  * are a constructable stylesheet, so a strict Content-Security-Policy needs no 'unsafe-inline'.
  * Licensed Apache-2.0. */
 (() => {
@@ -421,7 +421,7 @@ button { cursor: pointer; }
   ui.avatar = h('span', { class: 'avatar', 'aria-hidden': 'true' }, 'A');
   ui.name = h('h2', { class: 'name', id: 'dc-name' });
   ui.title = h('p', { class: 'title', hidden: true });
-  ui.badge = label(label(h('span', { class: 'badge', hidden: true }), 'text', 'badge'), 'title', 'badgeTitle');
+  ui.badge = label(label(h('span', { class: 'badge' }), 'text', 'badge'), 'title', 'badgeTitle');
   ui.close = label(label(h('button', { class: 'close', type: 'button' }, icon('close', 20)), 'aria-label', 'close'), 'title', 'close');
   ui.notice = label(h('p', { class: 'notice', id: 'dc-notice' }), 'text', 'notice');
   ui.log = label(h('div', { class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' }), 'aria-label', 'conversation');

@@ -54,6 +54,63 @@ pub enum Command {
     PrintDefaultConfig,
     /// Print the OpenAPI description.
     Openapi,
+    /// Manage a tenant's corpus.
+    Corpus {
+        #[command(subcommand)]
+        command: CorpusCommand,
+    },
+    /// Rebuild a tenant's search index from the store and report the indexing rate.
+    Reindex { slug: String },
+    /// Measure retrieval quality on the labelled set (in a throwaway database).
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+    /// Developer and benchmark tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CorpusCommand {
+    /// Import a CSV/NDJSON file or a folder of Markdown/text files; rerunning updates, never duplicates.
+    Import { slug: String, path: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvalCommand {
+    /// recall@1, recall@5, MRR and unknown-answer rates on eval/.
+    Retrieval {
+        #[arg(long, default_value = "eval")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DevCommand {
+    /// Write N generated conversations (messages, tool history, feedback) over the last DAYS days.
+    SeedConversations {
+        slug: String,
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Random seed: the same seed generates the same history.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Conversations per transaction.
+        #[arg(long, default_value_t = 2_000)]
+        batch: usize,
+    },
+    /// Time stats, list pages, a detail and a 5,000-row export of a tenant; prints Markdown.
+    BenchAnalytics {
+        slug: String,
+        /// Timed calls per request.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,6 +156,25 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(cli.config.as_deref(), &overrides(addr))?;
             init_logging(&config);
             serve(config, demo).await
+        }
+        Command::Corpus { command: CorpusCommand::Import { slug, path } } => {
+            let config = Config::load(cli.config.as_deref(), &overrides(None))?;
+            init_logging(&config);
+            let application = Application::build(config).await?;
+            crate::knowledge::cli::import(&application, &slug, &path).await
+        }
+        Command::Reindex { slug } => {
+            let config = Config::load(cli.config.as_deref(), &overrides(None))?;
+            init_logging(&config);
+            let application = Application::build(config).await?;
+            crate::knowledge::cli::reindex(&application, &slug).await
+        }
+        Command::Eval { command: EvalCommand::Retrieval { dir } } => crate::knowledge::cli::eval(&dir).await,
+        Command::Dev { command } => {
+            let config = Config::load(cli.config.as_deref(), &overrides(None))?;
+            init_logging(&config);
+            let application = Application::build(config).await?;
+            dev(&application, command).await
         }
         Command::Migrate => {
             let config = Config::load(cli.config.as_deref(), &overrides(None))?;
@@ -164,6 +240,20 @@ async fn create_token(
         created_at: token.created_at,
         expires_at: token.expires_at,
     })
+}
+
+async fn dev(application: &Application, command: DevCommand) -> anyhow::Result<()> {
+    match command {
+        DevCommand::SeedConversations { slug, count, days, seed, batch } => {
+            let options = crate::dev::SeedOptions { count, days, seed, batch: batch.max(1) };
+            let took = crate::dev::seed_conversations(application.app(), &slug, &options).await?;
+            println!("{count} conversations written to `{slug}` in {:.1} s", took.as_secs_f64());
+        }
+        DevCommand::BenchAnalytics { slug, runs } => {
+            print!("{}", crate::dev::bench_analytics(application, &slug, runs.max(1)).await?);
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {

@@ -3,9 +3,11 @@
 //! model is told, what the owner's tool history keeps, and what chat clients may see.
 
 pub mod escalate;
+pub mod explore;
 pub mod form;
 pub mod memory;
 pub mod quote;
+pub mod recommend;
 
 use docent_domain::tool::{Tool, ToolType};
 use docent_llm::ToolSpec;
@@ -71,6 +73,7 @@ pub fn schema_for(tool: &Tool) -> Option<Value> {
         ToolType::RememberFact => Some(memory::schema()),
         ToolType::EscalateToHuman => Some(escalate::schema()),
         ToolType::GenerateQuote => Some(quote::schema(&tool.config)),
+        ToolType::RecommendProduct => Some(recommend::schema()),
         _ => None,
     }
 }

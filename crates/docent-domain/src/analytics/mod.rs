@@ -217,9 +217,9 @@ pub fn intent_key(message: &str) -> Option<String> {
     (!key.is_empty()).then(|| key.chars().take(INTENT_CHARS).collect())
 }
 
-/// A first message as stored for lists and exports.
+/// A first message as stored for lists and exports: as the visitor wrote it, clipped.
 pub fn clip_first_message(message: &str) -> String {
-    message.trim().chars().take(FIRST_MESSAGE_CHARS).collect()
+    message.chars().take(FIRST_MESSAGE_CHARS).collect()
 }
 
 /// An intent question as shown in `topIntents`.

@@ -17,9 +17,8 @@ pub enum DateParam {
 
 impl DateParam {
     pub fn parse(field: &str, raw: &str) -> Result<DateParam, ValidationError> {
-        let invalid = || {
-            ValidationError::new(field, format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 date-time"))
-        };
+        let invalid =
+            || ValidationError::new(field, format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 date-time"));
         if raw.len() == 10 {
             let date = Date::parse(raw, format_description!("[year]-[month]-[day]")).map_err(|_| invalid())?;
             let midnight = date.midnight().assume_utc();
@@ -56,7 +55,7 @@ pub struct WindowRules {
 }
 
 /// A resolved window `[from, to)` in epoch milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Window {
     pub from: Option<i64>,
     pub to: Option<i64>,

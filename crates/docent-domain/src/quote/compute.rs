@@ -136,7 +136,7 @@ pub fn format_money(cents: i64, currency: &str) -> String {
     let units = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -152,9 +152,4 @@ pub fn format_rate(bp: u32) -> String {
         f if f % 10 == 0 => format!("{whole}.{}", f / 10),
         f => format!("{whole}.{f:02}"),
     }
-}
-
-/// A rate in hundredths of a percent as a JSON number (`550` → `5.5`).
-pub fn rate_value(bp: u32) -> serde_json::Value {
-    if bp % 100 == 0 { serde_json::Value::from(bp / 100) } else { serde_json::Value::from(f64::from(bp) / 100.0) }
 }

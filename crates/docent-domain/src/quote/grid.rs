@@ -141,7 +141,7 @@ fn percent(value: &Value, field: &str, zero_allowed: bool) -> Result<u32, Valida
     let Some(pct) = value.as_f64().filter(|p| p.is_finite()) else {
         return Err(err(field, format!("{field} must be a number {range}")));
     };
-    if pct > 100.0 || pct < 0.0 || (!zero_allowed && pct <= 0.0) {
+    if !(0.0..=100.0).contains(&pct) || (!zero_allowed && pct <= 0.0) {
         return Err(err(field, format!("{field} must be a number {range}")));
     }
     let hundredths = (pct * 100.0).round();

@@ -27,7 +27,7 @@ pub fn legacy_fields() -> Value {
     json!([
         {"name": "name", "label": "name", "type": "text", "required": true},
         {"name": "email", "label": "email", "type": "email", "required": true},
-        {"name": "details", "label": "project details", "type": "textarea", "required": true}
+        {"name": "details", "label": "project", "type": "textarea", "required": true}
     ])
 }
 

@@ -48,7 +48,9 @@ pub fn paging(page: Option<i64>, limit: Option<i64>) -> Result<(u64, u32), ApiEr
         return Err(ApiError::bad_request("validation_failed", "page must be 1 or more").with("field", "page"));
     }
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("validation_failed", "limit must be between 1 and 100").with("field", "limit"));
+        return Err(
+            ApiError::bad_request("validation_failed", "limit must be between 1 and 100").with("field", "limit")
+        );
     }
     Ok((page as u64, limit as u32))
 }

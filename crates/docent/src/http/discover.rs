@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use docent_agent::enrich::{Chain, Connectors, assemble};
+use docent_agent::enrich::{Chain, assemble};
 use docent_domain::segment::ConversationStarter;
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -90,8 +90,9 @@ async fn discover(State(app): State<App>, Path(slug): Path<String>) -> Result<Re
     let segments = app.store.list_segments(&tenant.id).await.map_err(ApiError::storage)?;
     let default = segments.iter().find(|s| s.is_default);
     let tools = app.store.list_tools(&tenant.id).await.map_err(ApiError::storage)?;
+    let connectors = crate::knowledge::connectors(&app, &tenant).await?;
     let mut tool_types: Vec<String> = match default {
-        Some(d) => assemble(&tools, &Chain { segment: &d.id, connectors: &Connectors::default() })
+        Some(d) => assemble(&tools, &Chain { segment: &d.id, connectors: &connectors })
             .iter()
             .map(|t| t.tool_type.as_str().to_owned())
             .collect(),

@@ -26,8 +26,11 @@ use super::error::ErrorBody;
         (name = "visitors", description = "Visitor profiles and their memory facts"),
         (name = "corpus", description = "The knowledge base and its search"),
         (name = "products", description = "The product catalog RECOMMEND_PRODUCT searches"),
+        (name = "conversations", description = "Conversation history, stats and exports for owners"),
+        (name = "submissions", description = "Form submissions and their NEW → CONTACTED → RESOLVED workflow"),
         (name = "chat", description = "The public chat surface for browsers (SSE) and AI agents (JSON)"),
         (name = "discovery", description = "What a bot is and offers, before talking to it"),
+        (name = "widget", description = "The embeddable chat widget script and its demo page"),
     )
 )]
 pub struct ApiDoc;

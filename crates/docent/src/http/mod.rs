@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chat;
+mod conversations;
 pub mod corpus;
 mod discover;
 pub mod docs;
@@ -12,6 +13,7 @@ mod health;
 mod memory;
 mod products;
 mod segments;
+mod submissions;
 mod tenants;
 mod tokens;
 mod tools;
@@ -40,6 +42,8 @@ pub fn api_router() -> OpenApiRouter<App> {
         .merge(segments::router())
         .merge(tools::router())
         .merge(visitors::router())
+        .merge(conversations::router())
+        .merge(submissions::router())
         .merge(chat::router())
         .merge(corpus::router())
         .merge(products::router())

@@ -71,8 +71,11 @@ async fn list_products(
     let tenant = app.authorize(&principal, &slug, Scope::ProductsRead).await?;
     let (page, limit) = paging(params.page, params.limit)?;
     let offset = (page - 1) * u64::from(limit);
-    let (products, total) =
-        app.store.list_products(&tenant.id, limit, offset, params.search.as_deref()).await.map_err(ApiError::storage)?;
+    let (products, total) = app
+        .store
+        .list_products(&tenant.id, limit, offset, params.search.as_deref())
+        .await
+        .map_err(ApiError::storage)?;
     Ok(axum::Json(ProductList { products, pagination: Pagination::new(page, limit, total) }))
 }
 

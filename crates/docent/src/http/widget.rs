@@ -68,8 +68,7 @@ async fn get_widget_js(Query(query): Query<WidgetQuery>, headers: HeaderMap) -> 
         .flat_map(|v| v.split(','))
         .map(|tag| tag.trim().trim_start_matches("W/"))
         .any(|tag| tag == etag || tag == "*");
-    let mut response =
-        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { WIDGET_JS.into_response() };
+    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { WIDGET_JS.into_response() };
     let h = response.headers_mut();
     if !fresh {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
@@ -149,7 +148,8 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let found = after.find("}}").and_then(|end| values.iter().find(|(k, _)| *k == &after[..end]).map(|(_, v)| (end, v)));
+        let found =
+            after.find("}}").and_then(|end| values.iter().find(|(k, _)| *k == &after[..end]).map(|(_, v)| (end, v)));
         match found {
             Some((end, value)) => {
                 out.push_str(value);

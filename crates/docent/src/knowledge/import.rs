@@ -132,7 +132,9 @@ fn csv_rows(
                 continue;
             }
             let v = if list_columns.contains(&name.as_str()) {
-                Value::Array(value.split([';', '|']).map(str::trim).filter(|s| !s.is_empty()).map(Value::from).collect())
+                Value::Array(
+                    value.split([';', '|']).map(str::trim).filter(|s| !s.is_empty()).map(Value::from).collect(),
+                )
             } else if let Ok(n) = value.trim().parse::<i64>() {
                 // Numeric cells stay numbers for numeric fields; text fields accept them back as text.
                 if name == "priority" || name == "price" { Value::from(n) } else { Value::from(value) }
@@ -168,7 +170,8 @@ mod tests {
     #[test]
     fn csv_rows_are_parsed_with_quoting_lists_and_numbers() {
         let csv = "title,content,priority,tags\n\"Hours, and more\",\"We open at \"\"9\"\"\",7,a;b\n";
-        let rows: Vec<(usize, Row)> = parse(csv.as_bytes(), Format::Csv, &COLS, &["title", "content"], &["tags"], 10).unwrap();
+        let rows: Vec<(usize, Row)> =
+            parse(csv.as_bytes(), Format::Csv, &COLS, &["title", "content"], &["tags"], 10).unwrap();
         assert_eq!(rows[0].1.title, "Hours, and more");
         assert_eq!(rows[0].1.priority, Some(7));
         assert_eq!(rows[0].1.tags, ["a", "b"]);
@@ -178,9 +181,11 @@ mod tests {
     fn wrong_columns_broken_quoting_and_bad_utf8_are_reported() {
         let err = parse::<Row>(b"title,body\nx,y\n", Format::Csv, &COLS, &["title", "content"], &[], 10).unwrap_err();
         assert!(err[0].error.contains("unknown column `body`"));
-        let err = parse::<Row>(b"title,content\n\"x,y\nz,w\n", Format::Csv, &COLS, &["title", "content"], &[], 10).unwrap_err();
+        let err = parse::<Row>(b"title,content\n\"x,y\nz,w\n", Format::Csv, &COLS, &["title", "content"], &[], 10)
+            .unwrap_err();
         assert!(!err.is_empty());
-        let err = parse::<Row>(b"title,content\n\xff,y\n", Format::Csv, &COLS, &["title", "content"], &[], 10).unwrap_err();
+        let err =
+            parse::<Row>(b"title,content\n\xff,y\n", Format::Csv, &COLS, &["title", "content"], &[], 10).unwrap_err();
         assert!(err[0].error.contains("UTF-8"));
         let err = parse::<Row>(b"{\"title\": 1}\nnot json\n", Format::Ndjson, &COLS, &[], &[], 10).unwrap_err();
         assert_eq!(err.len(), 1);

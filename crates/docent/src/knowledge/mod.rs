@@ -2,6 +2,8 @@
 //! corpus and product fields (segment slugs resolved, rows validated), bulk imports that write
 //! all or nothing, and retrieval for a chat turn.
 
+pub mod cli;
+pub mod eval;
 pub mod import;
 
 use docent_domain::SegmentId;
@@ -41,7 +43,10 @@ pub async fn segment_id(app: &App, tenant: &Tenant, slug: Option<&str>) -> Resul
 }
 
 /// Validates an entry; the segment is resolved by the caller.
-pub fn corpus_fields(input: CorpusIn, segment_id: Option<SegmentId>) -> Result<CorpusFields, docent_domain::ValidationError> {
+pub fn corpus_fields(
+    input: CorpusIn,
+    segment_id: Option<SegmentId>,
+) -> Result<CorpusFields, docent_domain::ValidationError> {
     let (priority, tags) = validate_entry(
         &input.title,
         &input.content,
@@ -80,7 +85,26 @@ impl ImportFailure {
 
 /// Imports corpus rows all or nothing. A row without `key` gets `title:<slug of title>`, so
 /// importing the same file twice updates rather than duplicates.
-pub async fn import_corpus(app: &App, tenant: &Tenant, body: &[u8], format: Format) -> Result<ImportCount, ImportFailure> {
+pub async fn import_corpus(
+    app: &App,
+    tenant: &Tenant,
+    body: &[u8],
+    format: Format,
+) -> Result<ImportCount, ImportFailure> {
+    let fields = prepare_corpus(app, tenant, body, format).await?;
+    app.store
+        .import_corpus(&tenant.id, fields)
+        .await
+        .map_err(|e| ImportFailure { rejected: vec![Rejected { row: 0, error: format!("storage error: {e}") }] })
+}
+
+/// Parses and validates every row of an import, or reports every rejected one.
+pub async fn prepare_corpus(
+    app: &App,
+    tenant: &Tenant,
+    body: &[u8],
+    format: Format,
+) -> Result<Vec<CorpusFields>, ImportFailure> {
     const COLUMNS: [&str; 7] = ["title", "content", "segment", "priority", "tags", "summary", "key"];
     let rows: Vec<(usize, CorpusIn)> =
         import::parse(body, format, &COLUMNS, &["title", "content"], &["tags"], MAX_IMPORT_ROWS)
@@ -110,13 +134,16 @@ pub async fn import_corpus(app: &App, tenant: &Tenant, body: &[u8], format: Form
     if !rejected.is_empty() {
         return Err(ImportFailure { rejected });
     }
-    app.store.import_corpus(&tenant.id, fields).await.map_err(|e| ImportFailure {
-        rejected: vec![Rejected { row: 0, error: format!("storage error: {e}") }],
-    })
+    Ok(fields)
 }
 
 /// Imports products all or nothing, updating known skus.
-pub async fn import_products(app: &App, tenant: &Tenant, body: &[u8], format: Format) -> Result<ImportCount, ImportFailure> {
+pub async fn import_products(
+    app: &App,
+    tenant: &Tenant,
+    body: &[u8],
+    format: Format,
+) -> Result<ImportCount, ImportFailure> {
     const COLUMNS: [&str; 10] =
         ["sku", "name", "description", "price", "currency", "url", "imageUrl", "tags", "inStock", "attributes"];
     let rows: Vec<(usize, ProductIn)> =
@@ -136,8 +163,18 @@ pub async fn import_products(app: &App, tenant: &Tenant, body: &[u8], format: Fo
     if !rejected.is_empty() {
         return Err(ImportFailure { rejected });
     }
-    app.store.import_products(&tenant.id, fields).await.map_err(|e| ImportFailure {
-        rejected: vec![Rejected { row: 0, error: format!("storage error: {e}") }],
+    app.store
+        .import_products(&tenant.id, fields)
+        .await
+        .map_err(|e| ImportFailure { rejected: vec![Rejected { row: 0, error: format!("storage error: {e}") }] })
+}
+
+/// The connectors the enrichment chain sees for this tenant.
+pub async fn connectors(app: &App, tenant: &Tenant) -> Result<docent_agent::enrich::Connectors, ApiError> {
+    Ok(docent_agent::enrich::Connectors {
+        corpus_summary_mode: tenant.settings.corpus_summary_mode,
+        products: app.store.count_products(&tenant.id).await.map_err(ApiError::storage)? > 0,
+        ..Default::default()
     })
 }
 
@@ -148,13 +185,14 @@ const CONTEXT_CHARS: usize = 8_000;
 /// two-tier mode only their titles and summaries (EXPLORE_CORPUS fetches the rest).
 pub async fn retrieve(app: &App, tenant: &Tenant, segment: &SegmentId, message: &str, two_tier: bool) -> Vec<Snippet> {
     let limit = if two_tier { 10 } else { 5 };
-    let hits = match app.knowledge.search_corpus(app.store.as_ref(), tenant, Some(segment.as_str()), message, limit).await {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::warn!(error = %e, "corpus search failed; answering without knowledge");
-            return Vec::new();
-        }
-    };
+    let hits =
+        match app.knowledge.search_corpus(app.store.as_ref(), tenant, Some(segment.as_str()), message, limit).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "corpus search failed; answering without knowledge");
+                return Vec::new();
+            }
+        };
     let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
     let mut entries = app.store.corpus_by_ids(&tenant.id, &ids).await.unwrap_or_default();
     entries.sort_by_key(|e| ids.iter().position(|id| id == e.id.as_str()));

@@ -3,9 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod conversations;
 mod errors;
+mod exports;
+mod feedback;
+mod fixture;
 mod matrix;
 mod segments;
+mod stats;
+mod submissions;
 mod tenants;
 mod tokens;
 mod tools;

@@ -37,6 +37,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("PATCH", "/tenants/{slug}/tools/{id}") => json!({"description": "walked"}),
         ("POST", "/tenants/{slug}/visitors") => json!({"email": "walker@example.com"}),
         ("PATCH", "/tenants/{slug}/visitors/{id}") => json!({"displayName": "W"}),
+        ("PATCH", "/tenants/{slug}/submissions/{id}") => json!({"status": "CONTACTED"}),
         ("POST", "/tenants/{slug}/visitors/{id}/memory") => json!({"key": "k2", "value": "v"}),
         _ => panic!("the matrix has no body for {method} {path}: add one"),
     };
@@ -49,6 +50,10 @@ struct Ids {
     segment: String,
     tool: String,
     visitor: String,
+    conversation: String,
+    submission: String,
+    corpus: String,
+    product: String,
 }
 
 async fn seed(app: &TestApp, owner: &TestTenant) -> Ids {
@@ -91,7 +96,50 @@ async fn seed(app: &TestApp, owner: &TestTenant) -> Ids {
         .send()
         .await
         .expect(201);
+    let store = &app.app.store;
+    let tenant = store.tenant_by_slug(slug).await.unwrap().unwrap();
+    let new = docent_store::NewConversation {
+        session_id: "walk".into(),
+        visitor_id: None,
+        segment_id: None,
+        channel: "web".into(),
+        visitor_type: "human".into(),
+        agent_model: None,
+        page_url: None,
+        metadata: json!({}),
+    };
+    let conversation = store.create_conversation(&tenant.id, new).await.unwrap();
+    let submission = store
+        .create_submission(
+            &tenant.id,
+            docent_domain::conversation::NewSubmission {
+                tool_id: docent_domain::ToolId::parse(tool["id"].as_str().unwrap()).unwrap(),
+                conversation_id: conversation.clone(),
+                visitor_id: None,
+                data: json!({"email": "a@b.c"}),
+            },
+        )
+        .await
+        .unwrap();
+    let corpus: Value = app
+        .post(&format!("/tenants/{slug}/corpus"), json!({"title": "Hours", "content": "Open 9 to 5"}))
+        .bearer(t)
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let product: Value = app
+        .post(&format!("/tenants/{slug}/products"), json!({"sku": "p-1", "name": "Tent", "price": 19900}))
+        .bearer(t)
+        .send()
+        .await
+        .expect(201)
+        .json();
     Ids {
+        corpus: corpus["id"].as_str().unwrap().to_owned(),
+        product: product["id"].as_str().unwrap().to_owned(),
+        conversation: conversation.to_string(),
+        submission: submission.id.to_string(),
         token: token["id"].as_str().unwrap().to_owned(),
         segment: segment["id"].as_str().unwrap().to_owned(),
         tool: tool["id"].as_str().unwrap().to_owned(),
@@ -106,6 +154,14 @@ fn concrete(path: &str, slug: &str, ids: &Ids) -> String {
         &ids.segment
     } else if path.starts_with("/tenants/{slug}/tools") {
         &ids.tool
+    } else if path.starts_with("/tenants/{slug}/conversations") {
+        &ids.conversation
+    } else if path.starts_with("/tenants/{slug}/submissions") {
+        &ids.submission
+    } else if path.starts_with("/tenants/{slug}/corpus") {
+        &ids.corpus
+    } else if path.starts_with("/tenants/{slug}/products") {
+        &ids.product
     } else {
         &ids.visitor
     };
@@ -163,6 +219,7 @@ async fn each_route_refuses_a_token_without_its_scope(backend: Backend) {
         "products:read",
         "products:write",
         "conversations:read",
+        "conversations:write",
         "stats:read",
     ];
     for (method, path, scope) in tenant_routes() {

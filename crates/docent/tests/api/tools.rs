@@ -160,7 +160,51 @@ async fn webhook_secrets_are_sealed_and_never_returned(backend: Backend) {
     .expect_error(400, "validation_failed");
 }
 
+async fn quote_pricing_grids_are_validated_naming_the_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let acme = app.tenant("acme").await;
+    let grid = || {
+        json!({"items": [
+            {"sku": "site", "label": "Website", "unit": 150000, "per": "flat"},
+            {"sku": "page", "label": "Extra page", "unit": 12000, "max": 20}],
+            "rules": [{"whenTotalGte": 300000, "discountPct": 5}], "vat": 5.5})
+    };
+    let quote = |pricing: Value| json!({"name": "Quote", "description": "Quotes", "type": "GENERATE_QUOTE", "config": {"pricing": pricing}});
+    let created: Value =
+        app.post("/tenants/acme/tools", quote(grid())).bearer(&acme.token).send().await.expect(201).json();
+    assert_eq!(created["config"]["pricing"]["vat"], 5.5);
+    let bad: [(&str, fn(&mut Value)); 8] = [
+        ("config.pricing.items", |g| g["items"] = json!([])),
+        ("config.pricing.items[1].sku", |g| g["items"][1]["sku"] = json!("site")),
+        ("config.pricing.items[0].unit", |g| g["items"][0]["unit"] = json!(-100)),
+        ("config.pricing.items[0].unit", |g| g["items"][0]["unit"] = json!(99.5)),
+        ("config.pricing.items[1].max", |g| g["items"][1]["max"] = json!(0)),
+        ("config.pricing.rules[0].discountPct", |g| g["rules"][0]["discountPct"] = json!(0)),
+        ("config.pricing.vat", |g| g["vat"] = json!(120)),
+        ("config.pricing.currency", |g| g["currency"] = json!("euro")),
+    ];
+    for (field, mutate) in bad {
+        let mut g = grid();
+        mutate(&mut g);
+        let err: Value = app.post("/tenants/acme/tools", quote(g)).bearer(&acme.token).send().await.expect(400).json();
+        assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("validation_failed"), Some(field)), "{err}");
+    }
+    // An update is validated too; removing the grid switches back to legacy mode.
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/tenants/acme/tools/{id}");
+    let mut g = grid();
+    g["rules"][0]["discountPct"] = json!(150);
+    let err: Value =
+        app.patch(&path, json!({"config": {"pricing": g}})).bearer(&acme.token).send().await.expect(400).json();
+    assert_eq!(err["field"], "config.pricing.rules[0].discountPct");
+    app.patch(&path, json!({"config": {}})).bearer(&acme.token).send().await.expect(200);
+    let legacy = json!({"name": "Q", "description": "d", "type": "GENERATE_QUOTE",
+                        "config": {"fields": [{"name": "Bad Name", "label": "x", "type": "text", "required": true}]}});
+    app.post("/tenants/acme/tools", legacy).bearer(&acme.token).send().await.expect_error(400, "validation_failed");
+}
+
 backend_suite!(
+    quote_pricing_grids_are_validated_naming_the_field,
     tools_are_created_listed_by_position_updated_and_deleted,
     synthetic_and_unknown_types_are_refused_naming_the_allowed_ones,
     form_fields_and_segment_references_are_validated,

@@ -7,6 +7,7 @@ mod discovery;
 mod gates;
 mod modes;
 mod providers;
+mod quotes;
 mod resilience;
 mod tools;
 

@@ -2,6 +2,7 @@
 //! envelope), with its CORS preflight. Every response carries `X-AI-Generated: true`.
 
 mod client_ip;
+mod feedback;
 mod gates;
 mod history;
 pub mod input;
@@ -14,7 +15,6 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use docent_agent::enrich::Connectors;
 use docent_agent::{AgentConfig, TurnRequest};
 use docent_domain::conversation::{CHANNEL_AGENT, CHANNEL_WEB, Conversation};
 use docent_domain::segment::Segment;
@@ -33,6 +33,8 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(post_chat))
         .route("/chat/{slug}", axum::routing::options(preflight))
+        .routes(routes!(feedback::post_feedback))
+        .route("/chat/{slug}/feedback", axum::routing::options(preflight))
         .routes(routes!(history::get_history))
         .route("/chat/{slug}/history", axum::routing::options(history::preflight_history))
         .layer(axum::middleware::map_response(mark_ai_generated))
@@ -184,6 +186,9 @@ async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &Header
         TurnStart::LimitReached => return Err(gates::limit_reached()),
     };
     let stream = input.stream.unwrap_or(agent_model.is_none());
+    let two_tier = tenant.settings.corpus_summary_mode;
+    let knowledge = crate::knowledge::retrieve(app, &tenant, &segment.id, &input.message, two_tier).await;
+    let connectors = crate::knowledge::connectors(app, &tenant).await?;
     let turn = TurnRequest {
         visitor_id: visitor_id.or_else(|| conversation.visitor_id.clone()),
         tenant,
@@ -194,8 +199,9 @@ async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &Header
         page_context: input.page_context,
         locale,
         llm,
-        connectors: Connectors::default(),
-        knowledge: Vec::new(),
+        connectors,
+        knowledge,
+        search: app.knowledge.clone(),
     };
     let config = agent_config(app);
     Ok(respond::respond(app.store.clone(), config, turn, stream).await)

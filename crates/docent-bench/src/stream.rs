@@ -1,0 +1,221 @@
+//! Streaming: N concurrent SSE conversations (the fake streams 100 tokens 20 ms apart), each
+//! virtual user starting its next turn when a stream ends. Docent's own share is separated from
+//! the fake's and the client's by a control cohort that streams from the fake directly under the
+//! same load: time to first token and inter-token gaps through Docent minus the same figures
+//! measured direct is what Docent adds.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::BodyExt;
+use serde_json::json;
+
+use crate::Opts;
+use crate::client::{Conn, Req};
+use crate::report::{Section, num};
+use crate::setup::Stack;
+use crate::stack::{Bins, FakeScript};
+use crate::stats::{CpuWindow, Samples};
+
+const TOKENS: usize = 100;
+const GAP_MS: u64 = 20;
+
+/// Raises this process's soft file-descriptor limit to the hard one (the children inherit it).
+pub fn raise_fd_limit() -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let _ = setrlimit(Resource::Nofile, Rlimit { current: limit.maximum, maximum: limit.maximum });
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
+#[derive(Default)]
+struct Tally {
+    ttft: Samples,
+    gaps: Samples,
+    streams: u64,
+    tokens: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn merge(&mut self, o: Tally) {
+        self.ttft.extend(o.ttft);
+        self.gaps.extend(o.gaps);
+        self.streams += o.streams;
+        self.tokens += o.tokens;
+        self.errors += o.errors;
+        if self.first_error.is_none() {
+            self.first_error = o.first_error;
+        }
+    }
+}
+
+/// What one kind of stream looks like: request, token marker, end marker.
+struct Kind {
+    addr: SocketAddr,
+    req: Arc<dyn Fn(usize, u64) -> Req + Send + Sync>,
+    token: &'static [u8],
+    done: &'static [u8],
+}
+
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+async fn one_stream(conn: &mut Conn, kind: &Kind, req: &Req, measured: bool, tally: &mut Tally) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let response = conn.send(req).await?;
+    if !response.status().is_success() {
+        anyhow::bail!("status {}", response.status());
+    }
+    let mut body = response.into_body();
+    let (mut last, mut tokens, mut seen) = (None::<Instant>, 0usize, Vec::new());
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else { continue };
+        let now = Instant::now();
+        let n = count(&data, kind.token);
+        if n > 0 && measured {
+            match last {
+                None => tally.ttft.push(now - start),
+                Some(prev) => tally.gaps.push(now - prev),
+            }
+            (1..n).for_each(|_| tally.gaps.push_micros(0));
+        }
+        if n > 0 {
+            last = Some(now);
+        }
+        tokens += n;
+        seen.extend_from_slice(&data[data.len().saturating_sub(4096)..]);
+        if seen.len() > 8192 {
+            seen.drain(..seen.len() - 4096);
+        }
+    }
+    if tokens != TOKENS || count(&seen, kind.done) == 0 {
+        anyhow::bail!("{tokens} tokens, end: {}", String::from_utf8_lossy(&seen[seen.len().saturating_sub(200)..]));
+    }
+    if measured {
+        tally.streams += 1;
+        tally.tokens += tokens as u64;
+    }
+    Ok(())
+}
+
+async fn user(kind: Arc<Kind>, id: usize, delay: Duration, window: Instant, end: Instant) -> Tally {
+    let mut tally = Tally::default();
+    tokio::time::sleep(delay).await;
+    let mut conn = None;
+    let mut n = 0;
+    while Instant::now() + Duration::from_millis(TOKENS as u64 * GAP_MS) < end {
+        let req = (kind.req)(id, n);
+        n += 1;
+        let measured = Instant::now() >= window;
+        let result = match conn.as_mut() {
+            Some(c) => one_stream(c, &kind, &req, measured, &mut tally).await,
+            None => match Conn::open(kind.addr).await {
+                Ok(c) => one_stream(conn.insert(c), &kind, &req, measured, &mut tally).await,
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = result {
+            conn = None;
+            tally.errors += 1;
+            tally.first_error.get_or_insert(format!("{e:#}"));
+        }
+    }
+    tally
+}
+
+pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
+    let limit = raise_fd_limit();
+    let mut sections = Vec::new();
+    for &wanted in &opts.streams {
+        let mut section = Section::new(format!("stream {wanted} SSE"));
+        // Docent holds two sockets per stream (visitor in, model out).
+        let n = wanted.min((limit.saturating_sub(256) / 2) as usize);
+        if n < wanted {
+            section.note(format!(
+                "{wanted} streams asked, {n} run: the file-descriptor hard limit here is {limit} and cannot be raised \
+                 without privileges this machine does not grant; Docent needs two sockets per stream"
+            ));
+        }
+        let script = FakeScript { tokens: Some((TOKENS, GAP_MS)), ..FakeScript::default() };
+        let stack = Stack::start(bins, opts, &script, 1_000).await?;
+        drive(&stack, opts, n, &mut section).await;
+        stack.stop().await?;
+        sections.push(section);
+    }
+    Ok(sections)
+}
+
+async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
+    let tenant = stack.tenant.clone();
+    let through = Arc::new(Kind {
+        addr: stack.server.addr,
+        req: Arc::new(move |user, turn| {
+            let session = format!("s-u{user}-c{}", turn / crate::chat::TURNS_PER_CONVERSATION);
+            let body = json!({"message": "Tell me about rentals", "sessionId": session, "segment": tenant.segment, "stream": true});
+            Req::post_json(format!("/chat/{}", tenant.slug), &body)
+        }),
+        token: b"{\"text\":",
+        done: b"\"done\":true",
+    });
+    let direct = Arc::new(Kind {
+        addr: stack.fake.addr,
+        req: Arc::new(|_, _| {
+            let body = json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "Tell me about rentals"}]});
+            Req::post_json("/v1/chat/completions", &body).bearer("x")
+        }),
+        token: b"\"content\":\"t",
+        done: b"[DONE]",
+    });
+    let control = (n / 100).clamp(5, 100);
+    let ramp = Duration::from_secs_f64((n as f64 / 2_000.0).max(0.5));
+    let window = Instant::now() + ramp + Duration::from_millis(TOKENS as u64 * GAP_MS) + opts.warmup();
+    let end = window + opts.measure().max(Duration::from_secs(3));
+    let stagger = |i: usize, of: usize| ramp.mul_f64(i as f64 / of as f64);
+    let mut handles = Vec::with_capacity(n + control);
+    for i in 0..n {
+        handles.push((true, tokio::spawn(user(through.clone(), i, stagger(i, n), window, end))));
+    }
+    for i in 0..control {
+        handles.push((false, tokio::spawn(user(direct.clone(), i, stagger(i, control), window, end))));
+    }
+    tokio::time::sleep_until(window.into()).await;
+    let cpu = CpuWindow::start(&[stack.server.pid, stack.fake.pid]);
+    tokio::time::sleep_until(end.into()).await;
+    let (client_cpu, watched) = cpu.stop();
+    let (mut docent, mut fake) = (Tally::default(), Tally::default());
+    for (through, h) in handles {
+        let tally =
+            h.await.unwrap_or_else(|e| Tally { errors: 1, first_error: Some(e.to_string()), ..Tally::default() });
+        if through { docent.merge(tally) } else { fake.merge(tally) }
+    }
+    section.error(docent.errors + fake.errors, docent.first_error.take().or(fake.first_error.take()));
+    let gap = GAP_MS as f64;
+    let added_gap = (docent.gaps.pct_ms(99.0) - fake.gaps.pct_ms(99.0)).max(0.0);
+    section.fig("concurrent streams", n as f64, "streams");
+    section.fig("time to first token p50, through Docent", docent.ttft.pct_ms(50.0), "ms");
+    section.fig("time to first token p50, fake direct", fake.ttft.pct_ms(50.0), "ms");
+    section.fig("TTFB overhead p50 (Docent − direct)", docent.ttft.pct_ms(50.0) - fake.ttft.pct_ms(50.0), "ms");
+    section.fig("TTFB overhead p99 (Docent − direct)", docent.ttft.pct_ms(99.0) - fake.ttft.pct_ms(99.0), "ms");
+    section.fig("inter-token gap p99, through Docent", docent.gaps.pct_ms(99.0), "ms");
+    section.fig("inter-token gap p99, fake direct", fake.gaps.pct_ms(99.0), "ms");
+    section.at_most("inter-token delay added by Docent p99", added_gap, "ms", 10.0);
+    section.at_most("server RSS peak (VmHWM)", stack.server.peak_rss_mib(), "MiB", 400.0);
+    section.fig("streams completed in the window", docent.streams as f64, "streams");
+    section.fig("tokens delivered", docent.tokens as f64 / opts.measure().as_secs_f64().max(3.0), "tokens/s");
+    section.note(format!(
+        "{n} visitors through Docent plus {control} control streams direct from the fake, started over {}s; \
+         the fake sends a token every {gap} ms. CPU over the {}s window: server {}s, fake {}s, load generator {}s \
+         (of {} cores × {}s available)",
+        num(ramp.as_secs_f64()),
+        num((end - window).as_secs_f64()),
+        num(watched.first().copied().unwrap_or(0.0)),
+        num(watched.get(1).copied().unwrap_or(0.0)),
+        num(client_cpu),
+        crate::report::cores(),
+        num((end - window).as_secs_f64()),
+    ));
+}
