@@ -68,7 +68,6 @@ async fn counted(bins: &Bins, stack: &Stack, turns: u64) -> anyhow::Result<(u64,
 
 fn total_ir(path: &Path) -> anyhow::Result<u64> {
     let text = std::fs::read_to_string(path)?;
-    let line =
-        |key: &str| text.lines().find_map(|l| l.strip_prefix(key)?.trim().split_whitespace().next()?.parse().ok());
+    let line = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok());
     line("summary:").or_else(|| line("totals:")).ok_or_else(|| anyhow::anyhow!("no total in {}", path.display()))
 }

@@ -62,7 +62,7 @@ struct UserResult {
 
 async fn user(load: Arc<Load>, id: usize, window: Instant, end: Instant) -> UserResult {
     let mut result = UserResult { latency: Samples::default(), errors: 0, first_error: None };
-    let mut conn = None;
+    let mut conn: Option<Conn> = None;
     let mut n = 0;
     while Instant::now() < end {
         let req = (load.make)(id, n);

@@ -74,10 +74,6 @@ impl Proc {
         stats::status_mib(self.pid, "VmHWM")
     }
 
-    pub fn cpu_secs(&self) -> f64 {
-        stats::cpu_secs(Some(self.pid))
-    }
-
     /// Waits until the port accepts connections and `path` (if any) answers 200.
     pub async fn wait_ready(&mut self, path: Option<&str>, timeout: Duration) -> anyhow::Result<Duration> {
         let start = Instant::now();

@@ -43,13 +43,6 @@ impl Samples {
         let rank = ((p / 100.0) * self.micros.len() as f64).ceil() as usize;
         self.micros[rank.clamp(1, self.micros.len()) - 1] as f64 / 1000.0
     }
-
-    pub fn mean_ms(&self) -> f64 {
-        if self.micros.is_empty() {
-            return 0.0;
-        }
-        self.micros.iter().sum::<u64>() as f64 / self.micros.len() as f64 / 1000.0
-    }
 }
 
 /// `"self"` or a process id, as `/proc` names it.

@@ -105,7 +105,7 @@ async fn one_stream(conn: &mut Conn, kind: &Kind, req: &Req, measured: bool, tal
 async fn user(kind: Arc<Kind>, id: usize, delay: Duration, window: Instant, end: Instant) -> Tally {
     let mut tally = Tally::default();
     tokio::time::sleep(delay).await;
-    let mut conn = None;
+    let mut conn: Option<Conn> = None;
     let mut n = 0;
     while Instant::now() + Duration::from_millis(TOKENS as u64 * GAP_MS) < end {
         let req = (kind.req)(id, n);

@@ -8,6 +8,7 @@ mod errors;
 mod exports;
 mod feedback;
 mod fixture;
+mod knowledge;
 mod matrix;
 mod segments;
 mod stats;

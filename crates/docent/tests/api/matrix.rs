@@ -39,6 +39,12 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("PATCH", "/tenants/{slug}/visitors/{id}") => json!({"displayName": "W"}),
         ("PATCH", "/tenants/{slug}/submissions/{id}") => json!({"status": "CONTACTED"}),
         ("POST", "/tenants/{slug}/visitors/{id}/memory") => json!({"key": "k2", "value": "v"}),
+        ("POST", "/tenants/{slug}/corpus") => json!({"title": "Hours", "content": "9 to 5"}),
+        ("PATCH", "/tenants/{slug}/corpus/{id}") => json!({"priority": 6}),
+        ("POST", "/tenants/{slug}/corpus/import") => json!({"title": "Walk", "content": "walked"}),
+        ("POST", "/tenants/{slug}/products") => json!({"sku": "walk-1", "name": "Walker", "price": 100}),
+        ("PATCH", "/tenants/{slug}/products/{id}") => json!({"price": 200}),
+        ("POST", "/tenants/{slug}/products/import") => json!({"sku": "walk-2", "name": "Walker 2", "price": 100}),
         _ => panic!("the matrix has no body for {method} {path}: add one"),
     };
     Some(body)
@@ -165,7 +171,9 @@ fn concrete(path: &str, slug: &str, ids: &Ids) -> String {
     } else {
         &ids.visitor
     };
-    path.replace("{slug}", slug).replace("{id}", id).replace("{key}", "k")
+    let url = path.replace("{slug}", slug).replace("{id}", id).replace("{key}", "k");
+    // Routes with a required query parameter.
+    if path.ends_with("/corpus/search") { format!("{url}?q=hours") } else { url }
 }
 
 async fn a_token_of_another_tenant_gets_404_on_every_route(backend: Backend) {

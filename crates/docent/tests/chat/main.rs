@@ -5,6 +5,7 @@
 
 mod discovery;
 mod gates;
+mod knowledge;
 mod modes;
 mod providers;
 mod quotes;
