@@ -17,7 +17,7 @@ const BATCH: usize = 200;
 
 fn progress(done: usize, total: usize) {
     let width = 30;
-    let filled = if total == 0 { width } else { done * width / total };
+    let filled = (done * width).checked_div(total).unwrap_or(width);
     eprint!("\r  [{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled));
     let _ = std::io::stderr().flush();
 }

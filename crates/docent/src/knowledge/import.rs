@@ -13,6 +13,9 @@ pub struct Rejected {
     pub error: String,
 }
 
+/// Parsed rows, each with its row number, or every rejected row.
+type Rows = Result<Vec<(usize, Map<String, Value>)>, Vec<Rejected>>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Csv,
@@ -72,7 +75,7 @@ fn too_many(max_rows: usize) -> Vec<Rejected> {
     vec![Rejected { row: max_rows + 1, error: format!("at most {max_rows} rows per import") }]
 }
 
-fn ndjson(text: &str, max_rows: usize) -> Result<Vec<(usize, Map<String, Value>)>, Vec<Rejected>> {
+fn ndjson(text: &str, max_rows: usize) -> Rows {
     let mut out = Vec::new();
     let mut rejected = Vec::new();
     for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
@@ -94,7 +97,7 @@ fn csv_rows(
     required: &[&str],
     list_columns: &[&str],
     max_rows: usize,
-) -> Result<Vec<(usize, Map<String, Value>)>, Vec<Rejected>> {
+) -> Rows {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
