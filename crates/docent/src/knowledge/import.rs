@@ -91,13 +91,7 @@ fn ndjson(text: &str, max_rows: usize) -> Rows {
     if rejected.is_empty() { Ok(out) } else { Err(rejected) }
 }
 
-fn csv_rows(
-    text: &str,
-    columns: &[&str],
-    required: &[&str],
-    list_columns: &[&str],
-    max_rows: usize,
-) -> Rows {
+fn csv_rows(text: &str, columns: &[&str], required: &[&str], list_columns: &[&str], max_rows: usize) -> Rows {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
