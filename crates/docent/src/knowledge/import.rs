@@ -56,18 +56,18 @@ pub fn parse<T: DeserializeOwned>(
     let text = std::str::from_utf8(body).map_err(|e| {
         vec![Rejected { row: 0, error: format!("the file is not valid UTF-8 (byte {})", e.valid_up_to()) }]
     })?;
-    let objects = match format {
+    let (objects, mut rejected) = match format {
         Format::Ndjson => ndjson(text, max_rows)?,
-        Format::Csv => csv_rows(text, columns, required, list_columns, max_rows)?,
+        Format::Csv => (csv_rows(text, columns, required, list_columns, max_rows)?, Vec::new()),
     };
     let mut rows = Vec::with_capacity(objects.len());
-    let mut rejected = Vec::new();
     for (row, object) in objects {
         match serde_json::from_value::<T>(Value::Object(object)) {
             Ok(v) => rows.push((row, v)),
             Err(e) => rejected.push(Rejected { row, error: e.to_string() }),
         }
     }
+    rejected.sort_by_key(|r| r.row);
     if rejected.is_empty() { Ok(rows) } else { Err(rejected) }
 }
 
@@ -75,7 +75,8 @@ fn too_many(max_rows: usize) -> Vec<Rejected> {
     vec![Rejected { row: max_rows + 1, error: format!("at most {max_rows} rows per import") }]
 }
 
-fn ndjson(text: &str, max_rows: usize) -> Rows {
+/// Lines that parse as objects, and the lines that do not (reported with the rest).
+fn ndjson(text: &str, max_rows: usize) -> Result<(Vec<(usize, Map<String, Value>)>, Vec<Rejected>), Vec<Rejected>> {
     let mut out = Vec::new();
     let mut rejected = Vec::new();
     for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
@@ -88,7 +89,7 @@ fn ndjson(text: &str, max_rows: usize) -> Rows {
             Err(e) => rejected.push(Rejected { row: i + 1, error: format!("invalid JSON: {e}") }),
         }
     }
-    if rejected.is_empty() { Ok(out) } else { Err(rejected) }
+    Ok((out, rejected))
 }
 
 fn csv_rows(text: &str, columns: &[&str], required: &[&str], list_columns: &[&str], max_rows: usize) -> Rows {
@@ -185,7 +186,7 @@ mod tests {
             parse::<Row>(b"title,content\n\xff,y\n", Format::Csv, &COLS, &["title", "content"], &[], 10).unwrap_err();
         assert!(err[0].error.contains("UTF-8"));
         let err = parse::<Row>(b"{\"title\": 1}\nnot json\n", Format::Ndjson, &COLS, &[], &[], 10).unwrap_err();
-        assert_eq!(err.len(), 1);
-        assert_eq!(err[0].row, 2);
+        let rows: Vec<usize> = err.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [1, 2], "both the mistyped and the unparsable line");
     }
 }
