@@ -13,8 +13,10 @@ pub struct Rejected {
     pub error: String,
 }
 
-/// Parsed rows, each with its row number, or every rejected row.
-type Rows = Result<Vec<(usize, Map<String, Value>)>, Vec<Rejected>>;
+/// Parsed rows, each with its row number.
+type Objects = Vec<(usize, Map<String, Value>)>;
+/// Parsed rows, or every rejected row.
+type Rows = Result<Objects, Vec<Rejected>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -76,7 +78,7 @@ fn too_many(max_rows: usize) -> Vec<Rejected> {
 }
 
 /// Lines that parse as objects, and the lines that do not (reported with the rest).
-fn ndjson(text: &str, max_rows: usize) -> Result<(Vec<(usize, Map<String, Value>)>, Vec<Rejected>), Vec<Rejected>> {
+fn ndjson(text: &str, max_rows: usize) -> Result<(Objects, Vec<Rejected>), Vec<Rejected>> {
     let mut out = Vec::new();
     let mut rejected = Vec::new();
     for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
