@@ -81,6 +81,16 @@ prefixed_id!(
     "msg_"
 );
 prefixed_id!(
+    /// A corpus entry.
+    CorpusId,
+    "corp_"
+);
+prefixed_id!(
+    /// A product of the catalog.
+    ProductId,
+    "prod_"
+);
+prefixed_id!(
     /// A form submission.
     SubmissionId,
     "sub_"

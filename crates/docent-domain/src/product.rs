@@ -4,42 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::ProductId;
 use crate::Timestamp;
 use crate::validate::{self, ValidationError, double_option};
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(transparent)]
-#[schema(value_type = String, example = "prod_")]
-pub struct ProductId(String);
-
-impl ProductId {
-    pub const PREFIX: &'static str = "prod_";
-
-    pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, uuid::Uuid::now_v7().simple()))
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        let ok = raw.starts_with(Self::PREFIX)
-            && raw.len() <= 64
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        ok.then(|| Self(raw.to_owned()))
-    }
-
-    pub fn from_stored(raw: String) -> Self {
-        Self(raw)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for ProductId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
