@@ -224,6 +224,15 @@ impl From<FactRow> for MemoryFact {
     }
 }
 
+/// What visitor search matches: email, name and external ID, lowercased with Unicode rules.
+fn search_text(f: &VisitorFields) -> String {
+    [f.email.as_deref(), f.display_name.as_deref(), f.external_id.as_deref()]
+        .iter()
+        .map(|v| v.unwrap_or_default().to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Escapes `%`, `_` and `\` so a search string matches literally inside `LIKE … ESCAPE '\'`.
 fn like_pattern(search: &str) -> String {
     let mut out = String::with_capacity(search.len() + 2);
@@ -757,9 +766,7 @@ impl Store for ThisStore {
     async fn list_visitors(&self, tenant: &TenantId, query: &VisitorQuery) -> Result<(Vec<Visitor>, u64)> {
         let search = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(like_pattern);
         let filter = if search.is_some() {
-            "WHERE tenant_id = $1 AND (LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
-             OR LOWER(COALESCE(display_name, '')) LIKE $2 ESCAPE '\\' \
-             OR LOWER(COALESCE(external_id, '')) LIKE $2 ESCAPE '\\')"
+            "WHERE tenant_id = $1 AND search_text LIKE $2 ESCAPE '\\'"
         } else {
             "WHERE tenant_id = $1 AND $2 IS NULL"
         };
@@ -825,7 +832,7 @@ impl Store for ThisStore {
         Self::visitor_conflict(&mut tx, tenant, None, &f).await?;
         sqlx::query(
             "INSERT INTO visitors (id, tenant_id, email, display_name, phone, auth_provider, external_id, metadata, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+             created_at, updated_at, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
         )
         .bind(visitor.id.as_str())
         .bind(tenant.as_str())
@@ -836,6 +843,7 @@ impl Store for ThisStore {
         .bind(&f.external_id)
         .bind(to_json(&f.metadata)?)
         .bind(now.millis())
+        .bind(search_text(&f))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -845,7 +853,8 @@ impl Store for ThisStore {
     async fn update_visitor(&self, tenant: &TenantId, id: &VisitorId, f: VisitorFields) -> Result<Visitor> {
         let sql = format!(
             "UPDATE visitors SET email = $1, display_name = $2, phone = $3, auth_provider = $4, external_id = $5, \
-             metadata = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9 RETURNING {VISITOR_COLUMNS}"
+             metadata = $6, updated_at = $7, search_text = $10 WHERE tenant_id = $8 AND id = $9 \
+             RETURNING {VISITOR_COLUMNS}"
         );
         let mut tx = self.begin_write().await?;
         Self::visitor_conflict(&mut tx, tenant, Some(id), &f).await?;
@@ -859,6 +868,7 @@ impl Store for ThisStore {
             .bind(Timestamp::now().millis())
             .bind(tenant.as_str())
             .bind(id.as_str())
+            .bind(search_text(&f))
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -110,7 +110,8 @@ impl RollupBatch {
         let daily = self.daily.into_iter().map(|(d, x)| {
             let mut args = d.args(tenant);
             args.push(SqlArg::Text(d.visitor_type));
-            for v in [x.conversations, x.messages, x.escalated, x.with_tool_calls, x.tool_calls, x.positive, x.negative] {
+            for v in [x.conversations, x.messages, x.escalated, x.with_tool_calls, x.tool_calls, x.positive, x.negative]
+            {
                 args.push(SqlArg::Int(v));
             }
             args
@@ -137,7 +138,9 @@ impl RollupBatch {
     }
 }
 
-/// Multi-row `INSERT … VALUES (…), (…) tail`, in statements of at most ~8,000 arguments.
+/// Multi-row `INSERT … VALUES (…), (…) tail`, in statements of at most ~700 arguments: SQLite
+/// resolves `$N` parameters by a linear search, so a statement's parse time grows with the square
+/// of its arguments; equal chunks also reuse one prepared statement.
 async fn insert_rows(
     conn: &mut <Db as sqlx::Database>::Connection,
     head: &str,
@@ -145,7 +148,7 @@ async fn insert_rows(
     columns: usize,
     rows: Vec<Vec<SqlArg>>,
 ) -> Result<()> {
-    let per_statement = (8_000 / columns).max(1);
+    let per_statement = (700 / columns).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<SqlArg>> = rows.by_ref().take(per_statement).collect();

@@ -45,6 +45,7 @@ type ThisStore = SqliteStore;
 include!("sql.rs");
 include!("sql_chat.rs");
 include!("sql_jobs.rs");
+include!("sql_query.rs");
 include!("sql_history.rs");
 include!("sql_analytics.rs");
 include!("sql_feedback.rs");

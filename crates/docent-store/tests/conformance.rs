@@ -53,6 +53,7 @@ macro_rules! store_test_suite {
             memory_facts_list_in_key_order_and_delete_once,
             the_memory_of_another_tenants_visitor_is_not_found,
             conversations_are_counted_since_an_instant,
+            turns_votes_and_submission_moves_keep_history_and_rollups_in_step,
             quotes_are_numbered_sequentially_per_tenant_and_read_back,
             concurrent_quotes_never_share_a_number_and_leave_no_gap,
             deleting_a_visitor_deletes_their_quotes,
@@ -511,6 +512,10 @@ async fn visitor_search_is_case_insensitive_over_email_name_and_external_id(db: 
     // A blank search is no search.
     assert_eq!(search(&db, &acme, "  ").await, [cid, bob, ann]);
     assert!(search(&db, &acme, "nobody").await.is_empty());
+    // Accents fold the same way on both backends.
+    let elodie = add(&acme, visitor(None, Some("ÉLODIE Brûlé"), Some("e-1"))).await.unwrap().id;
+    assert_eq!(search(&db, &acme, "élodie").await, vec![elodie.clone()]);
+    assert_eq!(search(&db, &acme, "BRÛLÉ").await, vec![elodie]);
 }
 
 async fn visitor_search_matches_percent_and_underscore_literally(db: Db) {
@@ -753,4 +758,79 @@ async fn deleting_a_visitor_deletes_their_quotes(db: Db) {
     let anonymous = db.create_quote(&acme, new_quote(None, None)).await.unwrap();
     assert!(db.delete_visitor(&acme, &ann).await.unwrap());
     assert_eq!(db.list_quotes(&acme).await.unwrap(), vec![anonymous], "their personal data goes with them");
+}
+
+async fn turns_votes_and_submission_moves_keep_history_and_rollups_in_step(db: Db) {
+    use docent_domain::analytics::{ConversationFilter, NewFeedback, Rating, StatsQuery, day_floor};
+    use docent_domain::conversation::{NewSubmission, ToolExecution};
+    use docent_store::{FinishTurn, StartTurn, SubmissionMove, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let (other, _) = tenant(&db, "other").await;
+    let start = |message: &str| StartTurn {
+        conversation: conversation("s1", None),
+        user_message: message.to_owned(),
+        monthly_cap: None,
+    };
+    let TurnStart::Started { conversation: c, created: true } =
+        db.start_turn(&acme, start("Où sont les prix ?")).await.unwrap()
+    else {
+        panic!("a new conversation starts")
+    };
+    let reply = docent_domain::MessageId::generate();
+    let execution = ToolExecution {
+        tool_name: "escalate".into(),
+        tool_type: "ESCALATE_TO_HUMAN".into(),
+        input: json!({}),
+        result: json!({}),
+        success: true,
+        summary: "s".into(),
+        created_at: Timestamp::now(),
+    };
+    let finish = FinishTurn {
+        conversation_id: c.id.clone(),
+        assistant: Some((reply.clone(), "answer".into(), "complete")),
+        executions: vec![execution],
+        escalated: true,
+        visitor_id: None,
+    };
+    db.finish_turn(&acme, finish).await.unwrap();
+    db.start_turn(&acme, start("and then?")).await.unwrap();
+    let vote = |rating| NewFeedback { conversation_id: c.id.clone(), message_id: None, rating, comment: None };
+    assert!(db.record_feedback(&acme, vote(Rating::Positive)).await.unwrap().1);
+    let (changed, created) = db.record_feedback(&acme, vote(Rating::Negative)).await.unwrap();
+    assert!(!created);
+    assert_eq!(changed.message_id, reply);
+    assert!(matches!(db.record_feedback(&other, vote(Rating::Positive)).await, Err(StorageError::NotFound)));
+
+    let (rows, total) = db.list_conversations(&acme, &ConversationFilter::default(), 1, 20).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(rows[0].first_message.as_deref(), Some("Où sont les prix ?"));
+    assert_eq!((rows[0].tool_calls, rows[0].feedback.positive, rows[0].feedback.negative), (1, 0, 1));
+    assert_eq!(rows[0].conversation.status, "escalated");
+    let day = day_floor(Timestamp::now().millis());
+    let q = StatsQuery { from_day: day, to_day: day + 86_400_000, channel: None, segment_id: None, top: 10 };
+    let stats = db.conversation_stats(&acme, &q).await.unwrap();
+    let totals = stats.days.iter().fold(docent_domain::analytics::Totals::default(), |mut t, d| {
+        t.add(&d.totals);
+        t
+    });
+    assert_eq!((totals.conversations, totals.messages, totals.escalated, totals.tool_calls), (1, 3, 1, 1));
+    assert_eq!((totals.positive, totals.negative, totals.with_tool_calls), (0, 1, 1));
+    assert_eq!(stats.intents, vec![("Où sont les prix ?".to_owned(), 1)]);
+    assert!(db.conversation_stats(&other, &q).await.unwrap().days.is_empty());
+
+    let tool = db.create_tool(&acme, tool("Form", None)).await.unwrap();
+    let new = NewSubmission { tool_id: tool.id, conversation_id: c.id.clone(), visitor_id: None, data: json!({}) };
+    let sub = db.create_submission(&acme, new).await.unwrap();
+    assert_eq!(
+        db.set_submission_status(&acme, &sub.id, "RESOLVED").await.unwrap(),
+        SubmissionMove::Refused { current: "NEW".into() }
+    );
+    assert!(
+        matches!(db.set_submission_status(&acme, &sub.id, "CONTACTED").await.unwrap(), SubmissionMove::Moved(s) if s.status == "CONTACTED")
+    );
+    assert_eq!(db.set_submission_status(&other, &sub.id, "RESOLVED").await.unwrap(), SubmissionMove::NotFound);
+    let detail = db.conversation_detail(&acme, &c.id).await.unwrap().unwrap();
+    assert_eq!((detail.messages.len(), detail.submissions.len(), detail.votes.len()), (3, 1, 1));
+    assert!(db.conversation_detail(&other, &c.id).await.unwrap().is_none());
 }
