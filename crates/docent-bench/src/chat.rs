@@ -115,11 +115,13 @@ fn figures(section: &mut Section, out: &mut Outcome, targets: bool) {
     section.fig(format!("c={c} latency p99.9"), out.latency.pct_ms(99.9), "ms");
     section.fig(format!("c={c} server CPU per turn"), out.cpu_ms_per_request(0), "ms");
     section.note(format!(
-        "c={c}: {} turns in {}s; CPU over the window: server {}s, fake {}s, load generator {}s",
+        "c={c}: {} turns in {}s; CPU over the window: server {}s, fake {}s, load generator {}s, \
+         rest of the machine {}s",
         out.count,
         num(out.secs),
         num(out.watched_cpu.first().copied().unwrap_or(0.0)),
         num(out.watched_cpu.get(1).copied().unwrap_or(0.0)),
-        num(out.client_cpu)
+        num(out.client_cpu),
+        num(out.other_cpu)
     ));
 }

@@ -41,6 +41,8 @@ pub struct Outcome {
     pub client_cpu: f64,
     /// CPU seconds of each watched process over the window.
     pub watched_cpu: Vec<f64>,
+    /// CPU seconds used by the rest of the machine over the window (noise).
+    pub other_cpu: f64,
 }
 
 impl Outcome {
@@ -105,7 +107,7 @@ pub async fn run(load: Load) -> Outcome {
     tokio::time::sleep_until(window.into()).await;
     let cpu = CpuWindow::start(&load.watch);
     tokio::time::sleep_until(end.into()).await;
-    let (client_cpu, watched_cpu) = cpu.stop();
+    let used = cpu.stop();
     let mut outcome = Outcome {
         concurrency: load.concurrency,
         count: 0,
@@ -113,8 +115,9 @@ pub async fn run(load: Load) -> Outcome {
         first_error: None,
         secs: load.measure.as_secs_f64(),
         latency: Samples::default(),
-        client_cpu,
-        watched_cpu,
+        client_cpu: used.own,
+        watched_cpu: used.watched,
+        other_cpu: used.others,
     };
     for handle in users {
         match handle.await {

@@ -150,8 +150,14 @@ impl ServerSpec<'_> {
             }
             None => Command::new(&bins.docent),
         };
+        command.arg("serve");
+        self.env(&mut command, addr);
         command
-            .arg("serve")
+    }
+
+    /// The environment every `docent` command of the run gets: database, admin token, limits.
+    pub fn env(&self, command: &mut Command, addr: SocketAddr) {
+        command
             .env("DOCENT_ADDR", addr.to_string())
             .env("DOCENT_DATABASE_URL", self.database_url)
             .env("DOCENT_DATA_DIR", self.data_dir)
@@ -161,7 +167,6 @@ impl ServerSpec<'_> {
             .env("DOCENT_OUTBOUND__ALLOW_PRIVATE", "true")
             .env_remove("DOCENT_CONFIG")
             .env_remove("DOCENT_LLM__PROVIDER");
-        command
     }
 }
 

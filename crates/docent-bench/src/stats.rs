@@ -73,21 +73,50 @@ pub fn status_mib(pid: u32, key: &str) -> f64 {
     kb.unwrap_or(0) as f64 / 1024.0
 }
 
-/// CPU used by this process and by the processes under test over one measured window.
+/// Busy CPU seconds of the whole machine (all cores) since boot, from `/proc/stat`.
+fn machine_busy_secs() -> f64 {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(cpu) = text.lines().next().and_then(|l| l.strip_prefix("cpu ")) else { return 0.0 };
+    let f: Vec<u64> = cpu.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    let busy: u64 = [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| f.get(i)).sum();
+    busy as f64 / rustix::param::clock_ticks_per_second() as f64
+}
+
+/// CPU seconds used over a window.
+pub struct CpuUse {
+    /// This process (the load generator).
+    pub own: f64,
+    /// Each watched process, in the order given.
+    pub watched: Vec<f64>,
+    /// Everything else running on the machine meanwhile (other users' builds, the kernel's work).
+    pub others: f64,
+}
+
+/// CPU used by this process, by the processes under test and by the rest of the machine over
+/// one measured window.
 pub struct CpuWindow {
     pids: Vec<u32>,
     start: Vec<f64>,
     own: f64,
+    machine: f64,
 }
 
 impl CpuWindow {
     pub fn start(pids: &[u32]) -> Self {
-        Self { pids: pids.to_vec(), start: pids.iter().map(|&p| cpu_secs(Some(p))).collect(), own: cpu_secs(None) }
+        Self {
+            pids: pids.to_vec(),
+            start: pids.iter().map(|&p| cpu_secs(Some(p))).collect(),
+            own: cpu_secs(None),
+            machine: machine_busy_secs(),
+        }
     }
 
-    /// (seconds used by this process, seconds used by each watched process), since `start`.
-    pub fn stop(&self) -> (f64, Vec<f64>) {
-        let others = self.pids.iter().zip(&self.start).map(|(&p, s)| cpu_secs(Some(p)) - s).collect();
-        (cpu_secs(None) - self.own, others)
+    pub fn stop(&self) -> CpuUse {
+        let watched: Vec<f64> = self.pids.iter().zip(&self.start).map(|(&p, s)| cpu_secs(Some(p)) - s).collect();
+        let own = cpu_secs(None) - self.own;
+        let machine = machine_busy_secs() - self.machine;
+        let others = (machine - own - watched.iter().sum::<f64>()).max(0.0);
+        CpuUse { own, watched, others }
     }
 }

@@ -185,7 +185,7 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     tokio::time::sleep_until(window.into()).await;
     let cpu = CpuWindow::start(&[stack.server.pid, stack.fake.pid]);
     tokio::time::sleep_until(end.into()).await;
-    let (client_cpu, watched) = cpu.stop();
+    let used = cpu.stop();
     let (mut docent, mut fake) = (Tally::default(), Tally::default());
     for (through, h) in handles {
         let tally =
@@ -194,7 +194,9 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     }
     section.error(docent.errors + fake.errors, docent.first_error.take().or(fake.first_error.take()));
     let gap = GAP_MS as f64;
-    let added_gap = (docent.gaps.pct_ms(99.0) - fake.gaps.pct_ms(99.0)).max(0.0);
+    // Without control samples (a window too short for them), the nominal gap is the baseline.
+    let baseline = if fake.gaps.len() > 0 { fake.gaps.pct_ms(99.0) } else { gap };
+    let added_gap = (docent.gaps.pct_ms(99.0) - baseline).max(0.0);
     section.fig("concurrent streams", n as f64, "streams");
     section.fig("time to first token p50, through Docent", docent.ttft.pct_ms(50.0), "ms");
     section.fig("time to first token p50, fake direct", fake.ttft.pct_ms(50.0), "ms");
@@ -208,13 +210,14 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     section.fig("tokens delivered", docent.tokens as f64 / opts.measure().as_secs_f64().max(3.0), "tokens/s");
     section.note(format!(
         "{n} visitors through Docent plus {control} control streams direct from the fake, started over {}s; \
-         the fake sends a token every {gap} ms. CPU over the {}s window: server {}s, fake {}s, load generator {}s \
-         (of {} cores × {}s available)",
+         the fake sends a token every {gap} ms. CPU over the {}s window: server {}s, fake {}s, load generator {}s, \
+         rest of the machine {}s (of {} cores × {}s available)",
         num(ramp.as_secs_f64()),
         num((end - window).as_secs_f64()),
-        num(watched.first().copied().unwrap_or(0.0)),
-        num(watched.get(1).copied().unwrap_or(0.0)),
-        num(client_cpu),
+        num(used.watched.first().copied().unwrap_or(0.0)),
+        num(used.watched.get(1).copied().unwrap_or(0.0)),
+        num(used.own),
+        num(used.others),
         crate::report::cores(),
         num((end - window).as_secs_f64()),
     ));

@@ -129,7 +129,8 @@ impl crate::ProductStore for ThisStore {
         for chunk in ids.chunks(200) {
             let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
-                "SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND id IN ({})",
+                // COALESCE: primary-key lookups rather than a scan of the tenant's index (see corpus).
+                "SELECT {PRODUCT_COLUMNS} FROM products WHERE id IN ({}) AND COALESCE(tenant_id, '') = $1",
                 placeholders.join(", ")
             );
             let mut q = sqlx::query_as::<Db, kb_rows::ProductRow>(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
