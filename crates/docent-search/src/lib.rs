@@ -113,11 +113,14 @@ impl Knowledge {
     ) -> Result<Vec<Hit>> {
         self.with_fresh(store, tenant, |idx| {
             let terms = words::query_terms(idx.lang, text);
-            let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let Some(relevance) = query::relevance(&idx.fields, &terms, &vocabulary) else { return Ok(Vec::new()) };
+            let relevance = {
+                let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+                query::relevance(&idx.fields, &terms, &vocabulary)
+            };
+            let Some(relevance) = relevance else { return Ok(Vec::new()) };
             let q = query::corpus(&idx.fields, relevance, segment);
             let searcher = idx.reader.searcher();
-            let top = searcher.search(&q, &prioritised(limit))?;
+            let top = prioritised(&searcher, &*q, limit)?;
             let mut snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.content)?;
             snippets.set_max_num_chars(240);
             let mut hits = Vec::with_capacity(top.len());
@@ -142,8 +145,11 @@ impl Knowledge {
     ) -> Result<Vec<(String, f32)>> {
         self.with_fresh(store, tenant, |idx| {
             let terms = words::query_terms(idx.lang, text);
-            let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let q = query::products(&idx.fields, query::relevance(&idx.fields, &terms, &vocabulary), filter);
+            let relevance = {
+                let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+                query::relevance(&idx.fields, &terms, &vocabulary)
+            };
+            let q = query::products(&idx.fields, relevance, filter);
             let searcher = idx.reader.searcher();
             let top: Vec<(Score, DocAddress)> = searcher.search(&q, &TopDocs::with_limit(limit).order_by_score())?;
             let mut out = Vec::with_capacity(top.len());
@@ -159,15 +165,32 @@ impl Knowledge {
     }
 }
 
-/// Top documents by BM25 score times a priority boost (priority 10 ≈ +20 %, 1 ≈ −16 %).
-fn prioritised(limit: usize) -> impl tantivy::collector::Collector<Fruit = Vec<(Score, DocAddress)>> {
-    TopDocs::with_limit(limit).tweak_score(move |segment: &tantivy::SegmentReader| {
-        let priority = segment.fast_fields().u64("priority").map(|c| c.first_or_default_col(5)).ok();
-        move |doc: tantivy::DocId, score: Score| {
-            let p = priority.as_ref().map_or(5, |c| c.get_val(doc)) as f32;
-            score * (1.0 + (p - 5.0) * 0.04)
-        }
-    })
+/// Top documents by BM25 score times a priority boost (priority 10 ≈ +20 %, 1 ≈ −16 %). The
+/// plain top-k by score lets tantivy skip documents that cannot enter it (block-max WAND); the
+/// boost, at most ±20 %, then re-ranks a candidate set four times larger than asked.
+fn prioritised(
+    searcher: &tantivy::Searcher,
+    query: &dyn tantivy::query::Query,
+    limit: usize,
+) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+    let candidates: Vec<(Score, DocAddress)> =
+        searcher.search(query, &TopDocs::with_limit(limit * 4).order_by_score())?;
+    let mut boosted: Vec<(Score, DocAddress)> = candidates
+        .into_iter()
+        .map(|(score, address)| {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let priority = segment
+                .fast_fields()
+                .u64("priority")
+                .ok()
+                .and_then(|c| c.first(address.doc_id))
+                .unwrap_or(5) as f32;
+            (score * (1.0 + (priority - 5.0) * 0.04), address)
+        })
+        .collect();
+    boosted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    boosted.truncate(limit);
+    Ok(boosted)
 }
 
 /// A fresh index of everything the tenant has, at the version read before the scan.
@@ -266,7 +289,7 @@ mod tests {
         let vocabulary = idx.vocabulary.lock().unwrap().clone();
         let q = query::corpus(&idx.fields, query::relevance(&idx.fields, &terms, &vocabulary).unwrap(), None);
         let searcher = idx.reader.searcher();
-        let top = searcher.search(&q, &prioritised(5)).unwrap();
+        let top = prioritised(&searcher, &*q, 5).unwrap();
         top.into_iter()
             .map(|(_, a)| {
                 let doc: TantivyDocument = searcher.doc(a).unwrap();
