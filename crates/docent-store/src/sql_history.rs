@@ -16,8 +16,6 @@ mod history_rows {
         pub tool_calls: i64,
         pub feedback_positive: i64,
         pub feedback_negative: i64,
-        pub segment_slug: Option<String>,
-        pub segment_name: Option<String>,
     }
 
     #[derive(sqlx::FromRow)]
@@ -51,22 +49,22 @@ mod history_rows {
 
 const SUMMARY_SELECT: &str = "SELECT c.id, c.public_id, c.session_id, c.visitor_id, c.segment_id, c.channel, \
      c.visitor_type, c.agent_model, c.status, c.page_url, c.metadata, c.message_count, c.started_at, \
-     c.last_message_at, c.first_message, c.tool_calls, c.feedback_positive, c.feedback_negative, \
-     s.slug AS segment_slug, s.name AS segment_name \
-     FROM conversations c LEFT JOIN segments s ON s.id = c.segment_id";
+     c.last_message_at, c.first_message, c.tool_calls, c.feedback_positive, c.feedback_negative \
+     FROM conversations c";
 
 const SUBMISSION_COLUMNS: &str = "id, tool_id, conversation_id, visitor_id, data, status, created_at, updated_at";
 
 /// Pages deeper than this seek through the rollups instead of skipping rows.
 const SEEK_AFTER_ROWS: u64 = 1_000;
 
+/// A tenant's segments by ID. Segments are few, so they are read once per request and not
+/// joined: a join makes PostgreSQL's plan depend on fresh statistics after a bulk import.
+type SegmentNames = std::collections::HashMap<String, docent_domain::analytics::SegmentRef>;
+
 impl history_rows::SummaryRow {
-    fn into_summary(self) -> Result<docent_domain::analytics::ConversationSummary> {
-        use docent_domain::analytics::{ConversationSummary, FeedbackCounts, SegmentRef};
-        let segment = match (self.segment_slug, self.segment_name) {
-            (Some(slug), Some(name)) => Some(SegmentRef { slug, name }),
-            _ => None,
-        };
+    fn into_summary(self, segments: &SegmentNames) -> Result<docent_domain::analytics::ConversationSummary> {
+        use docent_domain::analytics::{ConversationSummary, FeedbackCounts};
+        let segment = self.conversation.segment_id.as_ref().and_then(|id| segments.get(id)).cloned();
         Ok(ConversationSummary {
             conversation: self.conversation.into_conversation()?,
             segment,
@@ -111,6 +109,15 @@ impl history_rows::SubmissionRow {
 }
 
 impl ThisStore {
+    async fn segment_names(&self, tenant: &TenantId) -> Result<SegmentNames> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, slug, name FROM segments WHERE tenant_id = $1")
+                .bind(tenant.as_str())
+                .fetch_all(&self.reader)
+                .await?;
+        Ok(rows.into_iter().map(|(id, slug, name)| (id, docent_domain::analytics::SegmentRef { slug, name })).collect())
+    }
+
     async fn count_rows(&self, w: &SqlWhere) -> Result<u64> {
         let sql = format!("SELECT COUNT(*) FROM conversations c WHERE {}", w.sql());
         let q = sqlx::query_as::<Db, (i64,)>(sqlx::AssertSqlSafe(sql));
@@ -258,7 +265,8 @@ impl crate::HistoryStore for ThisStore {
         let (to, skip) = self.seek(tenant, filter, offset).await?;
         let w = conversation_conditions(tenant, filter, filter.from.map(Timestamp::millis), to);
         let rows = self.fetch_summaries(w, limit, skip).await?;
-        let mut summaries = rows.into_iter().map(history_rows::SummaryRow::into_summary).collect::<Result<Vec<_>>>()?;
+        let segments = self.segment_names(tenant).await?;
+        let mut summaries = rows.into_iter().map(|r| r.into_summary(&segments)).collect::<Result<Vec<_>>>()?;
         self.attach_tool_history(tenant, &mut summaries).await?;
         Ok((summaries, total))
     }
@@ -273,7 +281,7 @@ impl crate::HistoryStore for ThisStore {
         w.add("c.tenant_id = {}", SqlArg::Text(tenant.as_str().to_owned()));
         w.add("c.id = {}", SqlArg::Text(id.as_str().to_owned()));
         let Some(row) = self.fetch_summaries(w, 1, 0).await?.into_iter().next() else { return Ok(None) };
-        let mut summaries = vec![row.into_summary()?];
+        let mut summaries = vec![row.into_summary(&self.segment_names(tenant).await?)?];
         self.attach_tool_history(tenant, &mut summaries).await?;
         let messages = self.list_messages(tenant, id).await?;
         let sql = format!(
@@ -317,19 +325,19 @@ impl crate::HistoryStore for ThisStore {
         after: Option<(i64, ConversationId)>,
         limit: u32,
     ) -> Result<Vec<docent_domain::analytics::ConversationSummary>> {
-        let mut w = conversation_conditions(
-            tenant,
-            filter,
-            filter.from.map(Timestamp::millis),
-            filter.to.map(Timestamp::millis),
-        );
+        // After a page, `started_at <= at` replaces the window's end as the index's upper bound
+        // (both backends use it as a range; a row-value comparison SQLite only filters with).
+        let to = if after.is_some() { None } else { filter.to.map(Timestamp::millis) };
+        let mut w = conversation_conditions(tenant, filter, filter.from.map(Timestamp::millis), to);
         if let Some((at, id)) = after {
             let at = w.arg(SqlArg::Int(at));
             let id = w.arg(SqlArg::Text(id.as_str().to_owned()));
-            w.conditions.push(format!("(c.started_at < {at} OR (c.started_at = {at} AND c.id < {id}))"));
+            w.conditions.push(format!("c.started_at <= {at}"));
+            w.conditions.push(format!("(c.started_at < {at} OR c.id < {id})"));
         }
         let rows = self.fetch_summaries(w, limit, 0).await?;
-        rows.into_iter().map(history_rows::SummaryRow::into_summary).collect()
+        let segments = self.segment_names(tenant).await?;
+        rows.into_iter().map(|r| r.into_summary(&segments)).collect()
     }
 
     async fn list_submissions(

@@ -15,7 +15,6 @@ DROP INDEX conversations_tenant_started;
 CREATE INDEX conversations_tenant_started ON conversations (tenant_id, started_at, id);
 CREATE INDEX conversations_tenant_channel ON conversations (tenant_id, channel, started_at, id);
 CREATE INDEX conversations_tenant_segment ON conversations (tenant_id, segment_id, started_at, id);
-CREATE INDEX tool_executions_type ON tool_executions (tenant_id, tool_type, conversation_id);
 CREATE INDEX submissions_tenant_status ON submissions (tenant_id, status, created_at);
 
 CREATE TABLE message_feedback (

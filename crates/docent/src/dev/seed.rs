@@ -192,7 +192,8 @@ fn conversation(rng: &mut Rng, run: &str, i: u64, started_at: i64, segments: &[S
 
 fn rng_question(rng: &mut Rng) -> &'static str {
     // A few questions are much more common than the rest, as on real sites.
-    if rng.chance(40) { QUESTIONS[rng.below(4) as usize] } else { *rng.pick(&QUESTIONS) }
+    let i = if rng.chance(40) { rng.below(4) } else { rng.below(QUESTIONS.len() as u64) };
+    QUESTIONS[i as usize]
 }
 
 fn message(role: &str, content: String, at: i64) -> ImportedMessage {

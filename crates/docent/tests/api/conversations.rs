@@ -162,6 +162,16 @@ async fn deep_pages_match_the_full_order_under_every_filter(backend: Backend) {
     let all: Vec<(i64, String, String)> =
         batch.iter().map(|c| (c.started_at.millis(), c.id.to_string(), c.conversation.channel.clone())).collect();
     store.import_conversations(&tenant.id, batch).await.unwrap();
+    // The export streams keyset pages of 1,000 in the same order.
+    let export =
+        app.get("/tenants/acme/conversations/export?format=ndjson&limit=1400").bearer(&acme.token).send().await;
+    let exported: Vec<String> = String::from_utf8(export.expect(200).body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_owned())
+        .collect();
+    let ordered: Vec<String> = all.iter().take(1_400).map(|(_, id, _)| id.clone()).collect();
+    assert_eq!(exported, ordered);
     let from = docent_domain::Timestamp::from_millis(now - 7 * DAY_MS - 1_234_567);
     for (q, keep) in [(String::new(), None), ("&channel=web".to_owned(), Some("web")), (format!("&from={from}"), None)]
     {
