@@ -179,12 +179,8 @@ fn prioritised(
         .into_iter()
         .map(|(score, address)| {
             let segment = searcher.segment_reader(address.segment_ord);
-            let priority = segment
-                .fast_fields()
-                .u64("priority")
-                .ok()
-                .and_then(|c| c.first(address.doc_id))
-                .unwrap_or(5) as f32;
+            let priority =
+                segment.fast_fields().u64("priority").ok().and_then(|c| c.first(address.doc_id)).unwrap_or(5) as f32;
             (score * (1.0 + (priority - 5.0) * 0.04), address)
         })
         .collect();

@@ -85,6 +85,7 @@ impl TestApp {
         config.outbound.allow_private = true;
         config.jobs.poll_ms = 20;
         config.jobs.retry_base_ms = 50;
+        config.jobs.lease_ms = 1_000;
         config.chat.per_minute = 1_000;
         config.chat.per_hour = 10_000;
         tweak(&mut config);

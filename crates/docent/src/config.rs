@@ -197,11 +197,14 @@ pub struct JobsConfig {
     pub max_attempts: u32,
     /// How often the runner looks for due jobs.
     pub poll_ms: u64,
+    /// How long a claimed job is a worker's before another may take it (a crashed worker's job
+    /// runs again after this).
+    pub lease_ms: u64,
 }
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { retry_base_ms: 5_000, max_attempts: 10, poll_ms: 1_000 }
+        Self { retry_base_ms: 5_000, max_attempts: 10, poll_ms: 1_000, lease_ms: 120_000 }
     }
 }
 
@@ -365,6 +368,7 @@ timeout_secs = 15
 retry_base_ms = 5000
 max_attempts = 10
 poll_ms = 1000
+lease_ms = 120000
 
 # The plan table. Entries here are merged over the built-in ones (self-hosted, free, builder,
 # pro, enterprise); limits left out are unlimited.

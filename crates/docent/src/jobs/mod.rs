@@ -12,9 +12,6 @@ use docent_domain::conversation::Job;
 
 use crate::app::App;
 
-/// How long a claimed job is ours before another worker may take it.
-const LEASE_MS: i64 = 120_000;
-
 /// Why a job attempt failed, and whether another attempt can help.
 pub struct JobError {
     pub message: String,
@@ -36,7 +33,8 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let poll = Duration::from_millis(app.config.jobs.poll_ms.max(10));
         loop {
-            match app.store.claim_jobs(Timestamp::now(), LEASE_MS, 16).await {
+            let lease = i64::try_from(app.config.jobs.lease_ms).unwrap_or(i64::MAX);
+            match app.store.claim_jobs(Timestamp::now(), lease, 16).await {
                 Ok(jobs) if !jobs.is_empty() => {
                     for job in jobs {
                         run(&app, job).await;

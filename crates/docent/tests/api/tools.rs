@@ -173,7 +173,8 @@ async fn quote_pricing_grids_are_validated_naming_the_field(backend: Backend) {
     let created: Value =
         app.post("/tenants/acme/tools", quote(grid())).bearer(&acme.token).send().await.expect(201).json();
     assert_eq!(created["config"]["pricing"]["vat"], 5.5);
-    let bad: [(&str, fn(&mut Value)); 8] = [
+    type Spoil = fn(&mut Value);
+    let bad: [(&str, Spoil); 8] = [
         ("config.pricing.items", |g| g["items"] = json!([])),
         ("config.pricing.items[1].sku", |g| g["items"][1]["sku"] = json!("site")),
         ("config.pricing.items[0].unit", |g| g["items"][0]["unit"] = json!(-100)),
