@@ -268,7 +268,8 @@ fn alike(a: &str, b: &str) -> bool {
         return false;
     }
     let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
-    prefix >= 5 || (prefix >= 4 && la.abs_diff(lb) <= 2)
+    // `open`/`opening`: one word is the other's stem.
+    prefix >= 5 || (prefix >= 4 && (la.abs_diff(lb) <= 2 || prefix == la.min(lb)))
 }
 
 /// The share of the question's words an entry must contain for the engine to answer from it.

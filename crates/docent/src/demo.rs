@@ -1,6 +1,6 @@
 //! The demo tenant that `docent serve --demo` prepares, so a newcomer can chat at once: a
-//! persona, a support segment, a contact form, REMEMBER_FACT and ESCALATE_TO_HUMAN tools, on the
-//! built-in engine. Its owner token is kept in `data_dir/demo.token` (a demo convenience; real
+//! persona, a support segment, a contact form, REMEMBER_FACT and ESCALATE_TO_HUMAN tools and a
+//! little knowledge, on the built-in engine. Its owner token is kept in `data_dir/demo.token` (a demo convenience; real
 //! tokens are shown once and never stored in clear).
 
 use docent_domain::segment::{ConversationStarter, SegmentIn};
@@ -102,6 +102,41 @@ pub async fn ensure(app: &App) -> anyhow::Result<String> {
             )
             .await?;
     }
+    let knowledge = [
+        (
+            "What is Docent",
+            "Docent is an open-source, self-hostable AI website agent written in Rust. One binary serves the chat widget, the agent API for other AI agents, and the owner's API, on SQLite or PostgreSQL.",
+        ),
+        (
+            "Embedding the widget",
+            "Add one script tag to your site: <script src=\"https://your-host/widget.js\" data-tenant=\"your-slug\"></script>. The widget streams replies, remembers the conversation across reloads and works with a strict Content-Security-Policy.",
+        ),
+        (
+            "Pricing",
+            "Docent is free and open source under the Apache-2.0 licence. You host it yourself; the only cost is your server and, if you choose one, your language model provider.",
+        ),
+        (
+            "Language models",
+            "Docent works offline with its built-in retrieval engine, or with Anthropic, OpenAI-compatible APIs, Mistral or Ollama, configured per server or per tenant, or with your own webhook.",
+        ),
+        (
+            "Opening hours",
+            "The demo team answers messages Monday to Friday, 9am to 6pm (Paris time). Outside those hours, leave your contact details and we will get back to you.",
+        ),
+    ];
+    let entries = knowledge
+        .iter()
+        .map(|(title, content)| docent_domain::corpus::CorpusFields {
+            title: (*title).to_owned(),
+            content: (*content).to_owned(),
+            summary: None,
+            segment_id: None,
+            priority: 5,
+            tags: Vec::new(),
+            key: Some(format!("demo:{}", docent_domain::slug::slugify(title))),
+        })
+        .collect();
+    app.store.import_corpus(&tenant.id, entries).await?;
     std::fs::create_dir_all(&app.config.data_dir)?;
     std::fs::write(&token_file, &created.token)?;
     Ok(created.token)
