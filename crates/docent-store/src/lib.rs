@@ -282,9 +282,33 @@ pub trait QuoteStore {
     async fn quote_by_number(&self, tenant: &TenantId, number: &str) -> Result<Option<Quote>>;
 }
 
+/// Visitors and their memory facts. A duplicate email or externalId is `StorageError::Conflict`.
+#[async_trait]
+pub trait VisitorStore {
+    async fn list_visitors(&self, tenant: &TenantId, query: &VisitorQuery) -> Result<(Vec<Visitor>, u64)>;
+    async fn get_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<Option<VisitorDetail>>;
+    async fn create_visitor(&self, tenant: &TenantId, fields: VisitorFields) -> Result<Visitor>;
+    async fn update_visitor(&self, tenant: &TenantId, id: &VisitorId, fields: VisitorFields) -> Result<Visitor>;
+    /// Deletes the visitor with their conversations, memory facts and submissions.
+    async fn delete_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<bool>;
+    /// `StorageError::NotFound` when the visitor is not this tenant's.
+    async fn list_memory(&self, tenant: &TenantId, visitor: &VisitorId) -> Result<Vec<MemoryFact>>;
+    /// Creates or replaces a fact; `true` when it was created.
+    async fn upsert_memory(
+        &self,
+        tenant: &TenantId,
+        visitor: &VisitorId,
+        key: &str,
+        value: &str,
+    ) -> Result<(MemoryFact, bool)>;
+    async fn get_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<Option<MemoryFact>>;
+    async fn delete_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<bool>;
+}
+
 #[async_trait]
 pub trait Store:
-    ConversationStore
+    VisitorStore
+    + ConversationStore
     + JobStore
     + CorpusStore
     + ProductStore
@@ -332,26 +356,6 @@ pub trait Store:
     async fn create_tool(&self, tenant: &TenantId, fields: ToolFields) -> Result<Tool>;
     async fn update_tool(&self, tenant: &TenantId, id: &ToolId, fields: ToolFields) -> Result<Tool>;
     async fn delete_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<bool>;
-
-    // Visitors and memory. A duplicate email or externalId is `StorageError::Conflict`.
-    async fn list_visitors(&self, tenant: &TenantId, query: &VisitorQuery) -> Result<(Vec<Visitor>, u64)>;
-    async fn get_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<Option<VisitorDetail>>;
-    async fn create_visitor(&self, tenant: &TenantId, fields: VisitorFields) -> Result<Visitor>;
-    async fn update_visitor(&self, tenant: &TenantId, id: &VisitorId, fields: VisitorFields) -> Result<Visitor>;
-    /// Deletes the visitor with their conversations, memory facts and submissions.
-    async fn delete_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<bool>;
-    /// `StorageError::NotFound` when the visitor is not this tenant's.
-    async fn list_memory(&self, tenant: &TenantId, visitor: &VisitorId) -> Result<Vec<MemoryFact>>;
-    /// Creates or replaces a fact; `true` when it was created.
-    async fn upsert_memory(
-        &self,
-        tenant: &TenantId,
-        visitor: &VisitorId,
-        key: &str,
-        value: &str,
-    ) -> Result<(MemoryFact, bool)>;
-    async fn get_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<Option<MemoryFact>>;
-    async fn delete_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<bool>;
 
     // Conversations.
     async fn create_conversation(&self, tenant: &TenantId, new: NewConversation) -> Result<ConversationId>;

@@ -29,6 +29,7 @@ impl PgStore {
 
 type ThisStore = PgStore;
 include!("sql.rs");
+include!("sql_visitors.rs");
 include!("sql_chat.rs");
 include!("sql_jobs.rs");
 include!("sql_query.rs");

@@ -43,6 +43,7 @@ impl SqliteStore {
 
 type ThisStore = SqliteStore;
 include!("sql.rs");
+include!("sql_visitors.rs");
 include!("sql_chat.rs");
 include!("sql_jobs.rs");
 include!("sql_query.rs");
