@@ -305,9 +305,32 @@ pub trait VisitorStore {
     async fn delete_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<bool>;
 }
 
+/// API tokens (`ak_…`), stored as hashes.
+#[async_trait]
+pub trait TokenStore {
+    async fn create_token(&self, tenant: &TenantId, new: NewToken) -> Result<ApiToken>;
+    async fn list_tokens(&self, tenant: &TenantId) -> Result<Vec<ApiToken>>;
+    async fn delete_token(&self, tenant: &TenantId, id: &TokenId) -> Result<bool>;
+    /// Authentication looks a token up by its hash before any tenant is known.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    async fn touch_token(&self, tenant: &TenantId, id: &TokenId, at: Timestamp) -> Result<()>;
+}
+
+/// Configured tools. A `segment_id` of another tenant is refused with `StorageError::Invalid`.
+#[async_trait]
+pub trait ToolStore {
+    async fn list_tools(&self, tenant: &TenantId) -> Result<Vec<Tool>>;
+    async fn get_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<Option<Tool>>;
+    async fn create_tool(&self, tenant: &TenantId, fields: ToolFields) -> Result<Tool>;
+    async fn update_tool(&self, tenant: &TenantId, id: &ToolId, fields: ToolFields) -> Result<Tool>;
+    async fn delete_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<bool>;
+}
+
 #[async_trait]
 pub trait Store:
-    VisitorStore
+    ToolStore
+    + TokenStore
+    + VisitorStore
     + ConversationStore
     + JobStore
     + CorpusStore
@@ -332,14 +355,6 @@ pub trait Store:
     async fn count_child_tenants(&self, parent: &TenantId) -> Result<u64>;
     async fn count_conversations_since(&self, tenant: &TenantId, since: Timestamp) -> Result<u64>;
 
-    // API tokens.
-    async fn create_token(&self, tenant: &TenantId, new: NewToken) -> Result<ApiToken>;
-    async fn list_tokens(&self, tenant: &TenantId) -> Result<Vec<ApiToken>>;
-    async fn delete_token(&self, tenant: &TenantId, id: &TokenId) -> Result<bool>;
-    /// Authentication looks a token up by its hash before any tenant is known.
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
-    async fn touch_token(&self, tenant: &TenantId, id: &TokenId, at: Timestamp) -> Result<()>;
-
     // Segments.
     async fn list_segments(&self, tenant: &TenantId) -> Result<Vec<Segment>>;
     async fn get_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<Option<Segment>>;
@@ -349,13 +364,6 @@ pub trait Store:
     async fn update_segment(&self, tenant: &TenantId, updated: &Segment) -> Result<Segment>;
     /// Deletes a segment; its tools become general (offered in every segment).
     async fn delete_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<SegmentDeletion>;
-
-    // Tools. A `segment_id` of another tenant is refused with `StorageError::Invalid`.
-    async fn list_tools(&self, tenant: &TenantId) -> Result<Vec<Tool>>;
-    async fn get_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<Option<Tool>>;
-    async fn create_tool(&self, tenant: &TenantId, fields: ToolFields) -> Result<Tool>;
-    async fn update_tool(&self, tenant: &TenantId, id: &ToolId, fields: ToolFields) -> Result<Tool>;
-    async fn delete_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<bool>;
 
     // Conversations.
     async fn create_conversation(&self, tenant: &TenantId, new: NewConversation) -> Result<ConversationId>;

@@ -29,6 +29,8 @@ impl PgStore {
 
 type ThisStore = PgStore;
 include!("sql.rs");
+include!("sql_tokens.rs");
+include!("sql_tools.rs");
 include!("sql_visitors.rs");
 include!("sql_chat.rs");
 include!("sql_jobs.rs");

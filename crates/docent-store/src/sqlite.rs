@@ -43,6 +43,8 @@ impl SqliteStore {
 
 type ThisStore = SqliteStore;
 include!("sql.rs");
+include!("sql_tokens.rs");
+include!("sql_tools.rs");
 include!("sql_visitors.rs");
 include!("sql_chat.rs");
 include!("sql_jobs.rs");
