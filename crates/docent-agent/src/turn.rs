@@ -63,6 +63,8 @@ pub struct ResolvedLlm {
 
 pub struct TurnRequest {
     pub tenant: Tenant,
+    /// The tenant's tools (the chain picks those this turn offers).
+    pub tools: Vec<docent_domain::tool::Tool>,
     pub segment: Segment,
     pub conversation: Conversation,
     pub agent_model: Option<String>,
@@ -124,8 +126,7 @@ pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequ
         Some(v) => store.list_memory(&req.tenant.id, v).await.unwrap_or_default(),
         None => Vec::new(),
     };
-    let all_tools = store.list_tools(&req.tenant.id).await.unwrap_or_default();
-    let offered = assemble(&all_tools, &Chain { segment: &req.segment.id, connectors: &req.connectors });
+    let offered = assemble(&req.tools, &Chain { segment: &req.segment.id, connectors: &req.connectors });
     let stored = store.list_messages(&req.tenant.id, &req.conversation.id).await.unwrap_or_default();
     let mut request = build_request(config, &req, &memory, &offered, &stored);
     let mut scope = TurnScope {

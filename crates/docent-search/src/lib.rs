@@ -45,7 +45,7 @@ pub struct Hit {
 }
 
 struct Slot {
-    index: TenantIndex,
+    index: Arc<TenantIndex>,
     version: i64,
 }
 
@@ -83,23 +83,32 @@ impl Knowledge {
         Ok(docs)
     }
 
-    /// Runs `f` on the tenant's index once it has caught up with the store.
+    /// Runs `f` on the tenant's index once it has caught up with the store. `known` is the
+    /// tenant's `kb_version` when the caller has just read it: an index already there skips the
+    /// read. The slot is locked only to check and catch up; `f` runs outside it, so searches of
+    /// one tenant run in parallel.
     async fn with_fresh<T>(
         &self,
         store: &dyn Store,
         tenant: &Tenant,
+        known: Option<i64>,
         f: impl FnOnce(&TenantIndex) -> Result<T>,
     ) -> Result<T> {
-        let slot = self.slot(&tenant.id);
-        let mut guard = slot.lock().await;
-        let lang = Lang::of_locale(&tenant.settings.locale);
-        let stale_language = guard.as_ref().is_some_and(|s| s.index.lang != lang);
-        if guard.is_none() || stale_language {
-            *guard = Some(build(store, tenant).await?);
-        }
-        let Some(slot) = guard.as_mut() else { return Err(SearchError::Storage(StorageError::NotFound)) };
-        catch_up(store, &tenant.id, slot).await?;
-        f(&slot.index)
+        let index = {
+            let slot = self.slot(&tenant.id);
+            let mut guard = slot.lock().await;
+            let lang = Lang::of_locale(&tenant.settings.locale);
+            let stale_language = guard.as_ref().is_some_and(|s| s.index.lang != lang);
+            if guard.is_none() || stale_language {
+                *guard = Some(build(store, tenant).await?);
+            }
+            let Some(slot) = guard.as_mut() else { return Err(SearchError::Storage(StorageError::NotFound)) };
+            if known.is_none_or(|v| v > slot.version) {
+                catch_up(store, &tenant.id, slot).await?;
+            }
+            slot.index.clone()
+        };
+        f(&index)
     }
 
     /// The best corpus entries for `text` visible in `segment` (general ones always).
@@ -111,14 +120,8 @@ impl Knowledge {
         text: &str,
         limit: usize,
     ) -> Result<Vec<Hit>> {
-        self.with_fresh(store, tenant, |idx| {
-            let terms = words::query_terms(idx.lang, text);
-            let relevance = {
-                let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
-                query::relevance(&idx.fields, &terms, &vocabulary)
-            };
-            let Some(relevance) = relevance else { return Ok(Vec::new()) };
-            let q = query::corpus(&idx.fields, relevance, segment);
+        self.with_fresh(store, tenant, None, |idx| {
+            let Some(q) = corpus_query(idx, segment, text) else { return Ok(Vec::new()) };
             let searcher = idx.reader.searcher();
             let top = prioritised(&searcher, &*q, limit)?;
             let mut snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.content)?;
@@ -134,6 +137,31 @@ impl Knowledge {
         .await
     }
 
+    /// The ids of the best corpus entries for `text` in `segment`, best first, without
+    /// snippets: what a chat turn's retrieval needs. `kb_version` is the tenant's, when known.
+    pub async fn corpus_ids(
+        &self,
+        store: &dyn Store,
+        tenant: &Tenant,
+        kb_version: Option<i64>,
+        segment: Option<&str>,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.with_fresh(store, tenant, kb_version, |idx| {
+            let Some(q) = corpus_query(idx, segment, text) else { return Ok(Vec::new()) };
+            let searcher = idx.reader.searcher();
+            let top = prioritised(&searcher, &*q, limit)?;
+            let mut ids = Vec::with_capacity(top.len());
+            for (_, address) in top {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                ids.extend(idx.id_of(&doc));
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
     /// Product ids matching `text` (all products when it is empty) within `filter`, best first.
     pub async fn search_products(
         &self,
@@ -143,7 +171,7 @@ impl Knowledge {
         filter: &ProductFilter,
         limit: usize,
     ) -> Result<Vec<(String, f32)>> {
-        self.with_fresh(store, tenant, |idx| {
+        self.with_fresh(store, tenant, None, |idx| {
             let terms = words::query_terms(idx.lang, text);
             let relevance = {
                 let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
@@ -163,6 +191,16 @@ impl Knowledge {
         })
         .await
     }
+}
+
+/// The corpus query for `text` in `segment`; `None` when no word of it can match.
+fn corpus_query(idx: &TenantIndex, segment: Option<&str>, text: &str) -> Option<Box<dyn tantivy::query::Query>> {
+    let terms = words::query_terms(idx.lang, text);
+    let relevance = {
+        let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+        query::relevance(&idx.fields, &terms, &vocabulary)
+    }?;
+    Some(query::corpus(&idx.fields, relevance, segment))
 }
 
 /// Top documents by BM25 score times a priority boost (priority 10 ≈ +20 %, 1 ≈ −16 %). The
@@ -219,7 +257,7 @@ async fn build(store: &dyn Store, tenant: &Tenant) -> Result<Slot> {
     writer.commit()?;
     index.reader.reload()?;
     tracing::debug!(tenant = %tenant.slug, version, "built a search index");
-    Ok(Slot { index, version })
+    Ok(Slot { index: Arc::new(index), version })
 }
 
 /// Applies the changes recorded since the index's version: each changed item is removed and,

@@ -42,6 +42,16 @@ pub enum SegmentDeletion {
     IsDefault,
 }
 
+/// A tenant's change counters. `config` moves on any write to the tenant row, its segments or
+/// its tools (database triggers, whoever writes); `kb` on any write to its corpus or products.
+/// A copy of the tenant held in memory is current while both are unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantVersions {
+    pub id: TenantId,
+    pub config: i64,
+    pub kb: i64,
+}
+
 /// A conversation's opening facts (the chat engine records turns on it).
 #[derive(Debug, Clone)]
 pub struct NewConversation {
@@ -348,6 +358,8 @@ pub trait Store:
     // Tenants. Creating one also creates its default segment, in the same transaction.
     async fn create_tenant(&self, new: NewTenant, default_segment: SegmentIn) -> Result<(Tenant, Segment)>;
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>>;
+    /// The versions a cached copy of the tenant's chat configuration is checked against.
+    async fn tenant_versions(&self, slug: &str) -> Result<Option<TenantVersions>>;
     async fn tenant_by_id(&self, id: &TenantId) -> Result<Option<Tenant>>;
     async fn tenant_by_api_key_hash(&self, hash: &str) -> Result<Option<Tenant>>;
     /// Writes every column of `updated` except id, slug and parent (the caller applied a patch).

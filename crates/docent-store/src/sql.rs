@@ -423,6 +423,15 @@ impl Store for ThisStore {
             .transpose()
     }
 
+    async fn tenant_versions(&self, slug: &str) -> Result<Option<crate::TenantVersions>> {
+        let row: Option<(String, i64, i64)> =
+            sqlx::query_as("SELECT id, config_version, kb_version FROM tenants WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(row.map(|(id, config, kb)| crate::TenantVersions { id: TenantId::from_stored(id), config, kb }))
+    }
+
     async fn tenant_by_id(&self, id: &TenantId) -> Result<Option<Tenant>> {
         let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1");
         sqlx::query_as::<Db, TenantRow>(sqlx::AssertSqlSafe(sql))

@@ -27,6 +27,8 @@ pub struct App {
     pub chat_limiter: Arc<RateLimiter>,
     /// Per-tenant search indexes, derived from the store.
     pub knowledge: Arc<docent_search::Knowledge>,
+    /// The chat path's copies of tenant configurations, checked against the store per request.
+    pub tenants: Arc<crate::tenant_cache::TenantCache>,
     admin_token_hash: Option<Arc<str>>,
 }
 
@@ -40,7 +42,16 @@ impl App {
             .build()
             .unwrap_or_default();
         let knowledge = Arc::new(docent_search::Knowledge::new());
-        Self { store, config: Arc::new(config), sealer, http, chat_limiter, knowledge, admin_token_hash }
+        Self {
+            store,
+            config: Arc::new(config),
+            sealer,
+            http,
+            chat_limiter,
+            knowledge,
+            tenants: Arc::default(),
+            admin_token_hash,
+        }
     }
 
     /// Constant-time comparison of a bearer's hash with the admin token's.

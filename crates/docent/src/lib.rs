@@ -12,6 +12,7 @@ pub mod knowledge;
 pub mod outbound;
 pub mod seal;
 pub mod tenancy;
+pub mod tenant_cache;
 
 pub use app::{App, Application, run};
 pub use config::Config;

@@ -85,14 +85,13 @@ pub struct Discovery {
     params(("slug" = String, Path)),
     responses((status = 200, body = Discovery), (status = 404, body = ErrorBody)))]
 async fn discover(State(app): State<App>, Path(slug): Path<String>) -> Result<Response, ApiError> {
-    let tenant = app.store.tenant_by_slug(&slug).await.map_err(ApiError::storage)?;
-    let tenant = tenant.ok_or_else(ApiError::tenant_not_found)?;
-    let segments = app.store.list_segments(&tenant.id).await.map_err(ApiError::storage)?;
+    let chat = app.tenants.get(app.store.as_ref(), &slug).await.map_err(ApiError::storage)?;
+    let chat = chat.ok_or_else(ApiError::tenant_not_found)?;
+    let (tenant, segments, tools) = (&chat.tenant, &chat.segments, &chat.tools);
     let default = segments.iter().find(|s| s.is_default);
-    let tools = app.store.list_tools(&tenant.id).await.map_err(ApiError::storage)?;
-    let connectors = crate::knowledge::connectors(&app, &tenant).await?;
+    let connectors = crate::knowledge::connectors(&chat);
     let mut tool_types: Vec<String> = match default {
-        Some(d) => assemble(&tools, &Chain { segment: &d.id, connectors: &connectors })
+        Some(d) => assemble(tools, &Chain { segment: &d.id, connectors: &connectors })
             .iter()
             .map(|t| t.tool_type.as_str().to_owned())
             .collect(),
@@ -143,8 +142,8 @@ async fn discover(State(app): State<App>, Path(slug): Path<String>) -> Result<Re
         age_gate_enabled: s.age_gate_enabled,
         age_gate_min_age: s.age_gate_min_age,
         content_warning: s.content_warning.clone(),
-        slug: tenant.slug,
-        name: tenant.name,
+        slug: tenant.slug.clone(),
+        name: tenant.name.clone(),
         ai_generated: true,
     };
     let mut response = axum::Json(body).into_response();

@@ -130,7 +130,8 @@ pub async fn run(app: &App, dir: &Path) -> anyhow::Result<EvalReport> {
         let hits =
             app.knowledge.search_corpus(app.store.as_ref(), tenant, Some(segment.id.as_str()), &q.question, 10).await?;
         let rank = hits.iter().position(|h| keys.get(&h.id).is_some_and(|k| q.expected.contains(k)));
-        let knowledge = super::retrieve(app, tenant, &segment.id, &q.question, false).await;
+        let chat = app.tenants.get(app.store.as_ref(), &tenant.slug).await?.context("eval tenant")?;
+        let knowledge = super::retrieve(app, &chat, &segment.id, &q.question, false).await;
         let unknown = builtin_says_unknown(knowledge, &q.question, locale).await?;
         if q.kind == "absent" || q.expected.is_empty() {
             report.absent += 1;

@@ -15,6 +15,7 @@ use docent_store::ImportCount;
 
 use crate::app::App;
 use crate::http::error::ApiError;
+use crate::tenant_cache::ChatTenant;
 use import::{Format, Rejected};
 
 /// What an import did.
@@ -170,12 +171,12 @@ pub async fn import_products(
 }
 
 /// The connectors the enrichment chain sees for this tenant.
-pub async fn connectors(app: &App, tenant: &Tenant) -> Result<docent_agent::enrich::Connectors, ApiError> {
-    Ok(docent_agent::enrich::Connectors {
-        corpus_summary_mode: tenant.settings.corpus_summary_mode,
-        products: app.store.count_products(&tenant.id).await.map_err(ApiError::storage)? > 0,
+pub fn connectors(chat: &ChatTenant) -> docent_agent::enrich::Connectors {
+    docent_agent::enrich::Connectors {
+        corpus_summary_mode: chat.tenant.settings.corpus_summary_mode,
+        products: chat.has_products,
         ..Default::default()
-    })
+    }
 }
 
 /// Characters of knowledge placed in a turn's context.
@@ -183,17 +184,24 @@ const CONTEXT_CHARS: usize = 8_000;
 
 /// The knowledge for a chat turn: the best entries for the message (within a budget), or in
 /// two-tier mode only their titles and summaries (EXPLORE_CORPUS fetches the rest).
-pub async fn retrieve(app: &App, tenant: &Tenant, segment: &SegmentId, message: &str, two_tier: bool) -> Vec<Snippet> {
+pub async fn retrieve(
+    app: &App,
+    chat: &ChatTenant,
+    segment: &SegmentId,
+    message: &str,
+    two_tier: bool,
+) -> Vec<Snippet> {
     let limit = if two_tier { 10 } else { 5 };
-    let hits =
-        match app.knowledge.search_corpus(app.store.as_ref(), tenant, Some(segment.as_str()), message, limit).await {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!(error = %e, "corpus search failed; answering without knowledge");
-                return Vec::new();
-            }
-        };
-    let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
+    let (tenant, kb_version) = (&chat.tenant, Some(chat.versions.kb));
+    let found =
+        app.knowledge.corpus_ids(app.store.as_ref(), tenant, kb_version, Some(segment.as_str()), message, limit);
+    let ids = match found.await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "corpus search failed; answering without knowledge");
+            return Vec::new();
+        }
+    };
     let mut entries = app.store.corpus_by_ids(&tenant.id, &ids).await.unwrap_or_default();
     entries.sort_by_key(|e| ids.iter().position(|id| id == e.id.as_str()));
     let mut used = 0;

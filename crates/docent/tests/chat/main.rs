@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod config;
 mod discovery;
 mod gates;
 mod knowledge;

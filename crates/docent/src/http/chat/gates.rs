@@ -4,6 +4,8 @@
 //! unknown segment or visitor (404) and the monthly conversation cap (429 `LIMIT_REACHED`,
 //! new conversations only) follow in the handler.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, StatusCode};
 use docent_domain::Timestamp;
 use docent_domain::tenant::{Tenant, origin_allowed};
@@ -11,10 +13,16 @@ use docent_domain::tenant::{Tenant, origin_allowed};
 use super::input::header;
 use crate::app::App;
 use crate::http::error::ApiError;
+use crate::tenant_cache::ChatTenant;
 
 pub async fn tenant(app: &App, slug: &str) -> Result<Tenant, ApiError> {
-    let tenant = app.store.tenant_by_slug(slug).await.map_err(ApiError::storage)?;
-    tenant.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "tenant_not_found", "Tenant not found"))
+    Ok(chat_tenant(app, slug).await?.tenant.clone())
+}
+
+/// The tenant with its segments and tools, from the checked in-memory copy.
+pub async fn chat_tenant(app: &App, slug: &str) -> Result<Arc<ChatTenant>, ApiError> {
+    let found = app.tenants.get(app.store.as_ref(), slug).await.map_err(ApiError::storage)?;
+    found.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "tenant_not_found", "Tenant not found"))
 }
 
 pub fn activated(app: &App, tenant: &Tenant) -> Result<(), ApiError> {

@@ -27,6 +27,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Path, Query};
 use crate::app::App;
+use crate::tenant_cache::ChatTenant;
 use input::ChatRequestIn;
 
 pub fn router() -> OpenApiRouter<App> {
@@ -103,9 +104,10 @@ async fn post_chat(
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
-    let tenant = gates::tenant(&app, &slug).await?;
-    gates::activated(&app, &tenant)?;
-    let origin = gates::origin(&tenant, &headers)?;
+    let chat = gates::chat_tenant(&app, &slug).await?;
+    let tenant = &chat.tenant;
+    gates::activated(&app, tenant)?;
+    let origin = gates::origin(tenant, &headers)?;
     let with_cors = |mut response: Response| {
         if let Some(origin) = &origin {
             cors(response.headers_mut(), origin);
@@ -117,14 +119,14 @@ async fn post_chat(
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large")
         })?;
         let body_key = serde_json::from_slice::<input::ChatIn>(&bytes).ok().and_then(|b| b.widget_key);
-        gates::widget_key(&tenant, &headers, body_key.as_deref())?;
+        gates::widget_key(tenant, &headers, body_key.as_deref())?;
         let ip = client_ip::client_ip(peer, &headers, app.config.trusted_proxies);
         gates::rate_limit(&app, ip)?;
         let mut input = input::parse(&bytes, &headers, app.config.chat.max_message_chars)?;
         if query.segment.is_some() {
             input.segment = query.segment;
         }
-        start(&app, tenant, input, &headers).await
+        start(&app, &chat, input, &headers).await
     }
     .await;
     match outcome {
@@ -145,19 +147,20 @@ fn error_response(error: ApiError) -> Response {
     response
 }
 
-async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let existing = find_conversation(app, &tenant, &input).await?;
+async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let tenant = &chat.tenant;
+    let existing = find_conversation(app, tenant, &input).await?;
     let session_id = match (&input.session_id, &existing) {
         (Some(s), _) => s.clone(),
         (None, Some(c)) => c.session_id.clone(),
         (None, None) => return Err(ApiError::bad_request("invalid_request", "message and sessionId are required")),
     };
-    let segment = segment(app, &tenant, input.segment.as_deref(), existing.as_ref()).await?;
-    let visitor_id = visitor(app, &tenant, input.visitor_id.as_deref()).await?;
+    let segment = segment(chat, input.segment.as_deref(), existing.as_ref())?;
+    let visitor_id = visitor(app, tenant, input.visitor_id.as_deref()).await?;
     // A conversation opened by an agent stays an agent conversation.
     let agent_model = input.agent_model.clone().or_else(|| existing.as_ref().and_then(|c| c.agent_model.clone()));
     let locale = input.locale.clone().unwrap_or_else(|| tenant.settings.locale.clone());
-    let llm = llm::resolve(app, &tenant, &segment, &locale, headers).await?;
+    let llm = llm::resolve(app, tenant, &segment, &locale, headers).await?;
     let plan = app.plan(&tenant.plan);
     let cap = tenant.conversations_limit.or(plan.limits.conversations_per_month);
     let started = app
@@ -187,11 +190,12 @@ async fn start(app: &App, tenant: Tenant, input: ChatRequestIn, headers: &Header
     };
     let stream = input.stream.unwrap_or(agent_model.is_none());
     let two_tier = tenant.settings.corpus_summary_mode;
-    let knowledge = crate::knowledge::retrieve(app, &tenant, &segment.id, &input.message, two_tier).await;
-    let connectors = crate::knowledge::connectors(app, &tenant).await?;
+    let knowledge = crate::knowledge::retrieve(app, chat, &segment.id, &input.message, two_tier).await;
+    let connectors = crate::knowledge::connectors(chat);
     let turn = TurnRequest {
         visitor_id: visitor_id.or_else(|| conversation.visitor_id.clone()),
-        tenant,
+        tenant: tenant.clone(),
+        tools: chat.tools.clone(),
         segment,
         conversation,
         agent_model,
@@ -244,25 +248,19 @@ async fn find_conversation(
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "conversation_not_found", "Conversation not found"))
 }
 
-async fn segment(
-    app: &App,
-    tenant: &Tenant,
-    slug: Option<&str>,
-    existing: Option<&Conversation>,
-) -> Result<Segment, ApiError> {
+/// The segment asked for, else the conversation's (while active), else the default one.
+fn segment(chat: &ChatTenant, slug: Option<&str>, existing: Option<&Conversation>) -> Result<Segment, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "segment_not_found", "Segment not found");
+    let segments = &chat.segments;
     if let Some(slug) = slug {
-        let found = app.store.segment_by_slug(&tenant.id, slug).await.map_err(ApiError::storage)?;
-        return found.filter(|s| s.is_active).ok_or_else(not_found);
+        return segments.iter().find(|s| s.slug == slug && s.is_active).cloned().ok_or_else(not_found);
     }
-    if let Some(id) = existing.and_then(|c| c.segment_id.as_ref()) {
-        let found = app.store.get_segment(&tenant.id, id).await.map_err(ApiError::storage)?;
-        if let Some(s) = found.filter(|s| s.is_active) {
-            return Ok(s);
-        }
+    if let Some(id) = existing.and_then(|c| c.segment_id.as_ref())
+        && let Some(s) = segments.iter().find(|s| &s.id == id && s.is_active)
+    {
+        return Ok(s.clone());
     }
-    let all = app.store.list_segments(&tenant.id).await.map_err(ApiError::storage)?;
-    all.into_iter().find(|s| s.is_default).ok_or_else(not_found)
+    segments.iter().find(|s| s.is_default).cloned().ok_or_else(not_found)
 }
 
 /// `X-Visitor-Id` or body `visitorId`: a `vis_` ID or the tenant's external ID, of this tenant only.

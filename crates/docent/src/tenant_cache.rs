@@ -1,0 +1,68 @@
+//! The public chat path's in-memory copy of each tenant's configuration: the tenant row, its
+//! segments and tools, and whether it has products. A request pays one indexed read
+//! (`tenant_versions`) to check the copy; the store's triggers move `config_version` on any write
+//! to the tenant, its segments or tools, and `kb_version` on any knowledge write, whoever makes it
+//! (this replica, another one, the CLI), so a copy is never served after a committed change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use docent_domain::segment::Segment;
+use docent_domain::tenant::Tenant;
+use docent_domain::tool::Tool;
+use docent_store::{Store, TenantVersions};
+
+/// One tenant as the chat path sees it.
+#[derive(Debug)]
+pub struct ChatTenant {
+    pub tenant: Tenant,
+    pub segments: Vec<Segment>,
+    pub tools: Vec<Tool>,
+    pub has_products: bool,
+    /// The versions read before the rows were loaded: a write racing the load leaves the copy
+    /// older than its versions say, so the next request loads again.
+    pub versions: TenantVersions,
+}
+
+/// Copies beyond this many are dropped all at once (a crude bound; tenants reload on demand).
+const MAX_TENANTS: usize = 10_000;
+
+#[derive(Default)]
+pub struct TenantCache {
+    by_slug: RwLock<HashMap<String, Arc<ChatTenant>>>,
+}
+
+impl TenantCache {
+    /// The tenant of `slug`, current as of this call; `None` when there is no such tenant.
+    pub async fn get(&self, store: &dyn Store, slug: &str) -> docent_store::Result<Option<Arc<ChatTenant>>> {
+        let Some(versions) = store.tenant_versions(slug).await? else {
+            self.write().remove(slug);
+            return Ok(None);
+        };
+        if let Some(hit) = self.read().get(slug).filter(|t| t.versions == versions) {
+            return Ok(Some(hit.clone()));
+        }
+        let Some(tenant) = store.tenant_by_id(&versions.id).await? else { return Ok(None) };
+        let loaded = Arc::new(ChatTenant {
+            segments: store.list_segments(&tenant.id).await?,
+            tools: store.list_tools(&tenant.id).await?,
+            has_products: store.count_products(&tenant.id).await? > 0,
+            tenant,
+            versions,
+        });
+        let mut by_slug = self.write();
+        if by_slug.len() >= MAX_TENANTS {
+            by_slug.clear();
+        }
+        by_slug.insert(slug.to_owned(), loaded.clone());
+        Ok(Some(loaded))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<ChatTenant>>> {
+        self.by_slug.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<ChatTenant>>> {
+        self.by_slug.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
