@@ -28,6 +28,10 @@ impl PgStore {
 }
 
 type ThisStore = PgStore;
+/// One statement per command in the extended protocol (see `WriteBatch`).
+const MULTI_STATEMENT_COMMANDS: bool = false;
+/// Rows a transaction reads before changing them are locked against concurrent turns.
+const FOR_UPDATE: &str = " FOR UPDATE";
 include!("sql.rs");
 include!("sql_tokens.rs");
 include!("sql_tools.rs");
@@ -42,3 +46,18 @@ include!("sql_knowledge.rs");
 include!("sql_corpus.rs");
 include!("sql_products.rs");
 include!("sql_quotes.rs");
+
+impl ThisStore {
+    /// Runs `batch` then `select` in one transaction (statement by statement: see `WriteBatch`).
+    async fn write_then_read<R>(&self, batch: WriteBatch, select: &str, select_args: Vec<SqlArg>) -> Result<Option<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'static,
+    {
+        let mut tx = self.begin_write().await?;
+        batch.run(&mut tx).await?;
+        let q = sqlx::query_as::<Db, R>(sqlx::AssertSqlSafe(select.to_owned()));
+        let row = bind_sql_args!(q, select_args).fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}

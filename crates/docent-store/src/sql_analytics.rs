@@ -107,6 +107,13 @@ impl RollupBatch {
     }
 
     async fn write(self, conn: &mut <Db as sqlx::Database>::Connection, tenant: &TenantId) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        self.stage(&mut batch, tenant);
+        batch.run(conn).await
+    }
+
+    /// Adds the batch's upserts to `out`.
+    fn stage(self, out: &mut WriteBatch, tenant: &TenantId) {
         let daily = self.daily.into_iter().map(|(d, x)| {
             let mut args = d.args(tenant);
             args.push(SqlArg::Text(d.visitor_type));
@@ -116,31 +123,28 @@ impl RollupBatch {
             }
             args
         });
-        insert_rows(conn, DAILY_UPSERT, DAILY_CONFLICT, 12, daily.collect()).await?;
+        stage_rows(out, DAILY_UPSERT, DAILY_CONFLICT, 12, daily.collect());
         let tools = self.tools.into_iter().map(|((d, name), n)| {
             let mut args = d.args(tenant);
             args.extend([SqlArg::Text(name), SqlArg::Int(n)]);
             args
         });
-        insert_rows(conn, TOOLS_UPSERT, TOOLS_CONFLICT, 6, tools.collect()).await?;
+        stage_rows(out, TOOLS_UPSERT, TOOLS_CONFLICT, 6, tools.collect());
         let pages = self.pages.into_iter().map(|((d, page), n)| {
             let mut args = d.args(tenant);
             args.extend([SqlArg::Text(page), SqlArg::Int(n)]);
             args
         });
-        insert_rows(conn, PAGES_UPSERT, PAGES_CONFLICT, 6, pages.collect()).await?;
+        stage_rows(out, PAGES_UPSERT, PAGES_CONFLICT, 6, pages.collect());
         let intents = self.intents.into_iter().map(|((d, key), (question, n))| {
             let mut args = d.args(tenant);
             args.extend([SqlArg::Text(key), SqlArg::Text(question), SqlArg::Int(n)]);
             args
         });
-        insert_rows(conn, INTENTS_UPSERT, INTENTS_CONFLICT, 7, intents.collect()).await
+        stage_rows(out, INTENTS_UPSERT, INTENTS_CONFLICT, 7, intents.collect());
     }
 }
 
-/// Multi-row `INSERT … VALUES (…), (…) tail`, in statements of at most ~700 arguments: SQLite
-/// resolves `$N` parameters by a linear search, so a statement's parse time grows with the square
-/// of its arguments; equal chunks also reuse one prepared statement.
 async fn insert_rows(
     conn: &mut <Db as sqlx::Database>::Connection,
     head: &str,
@@ -148,6 +152,14 @@ async fn insert_rows(
     columns: usize,
     rows: Vec<Vec<SqlArg>>,
 ) -> Result<()> {
+    let mut batch = WriteBatch::default();
+    stage_rows(&mut batch, head, tail, columns, rows);
+    batch.run(conn).await
+}
+
+/// Multi-row `INSERT head (…), (…) tail` statements for `rows`, chunked under the backends'
+/// bind-parameter limits.
+fn stage_rows(out: &mut WriteBatch, head: &str, tail: &str, columns: usize, rows: Vec<Vec<SqlArg>>) {
     let per_statement = (700 / columns).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -165,10 +177,8 @@ async fn insert_rows(
             sql.push(')');
         }
         sql.push_str(tail);
-        let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql));
-        bind_sql_args!(q, chunk.into_iter().flatten()).execute(&mut *conn).await?;
+        out.push(sql, chunk.into_iter().flatten().collect());
     }
-    Ok(())
 }
 
 mod analytics_rows {
@@ -224,13 +234,13 @@ const CONTRIBUTION_COLUMNS: &str = "id, started_at, channel, segment_id, visitor
 
 impl ThisStore {
     /// Counts a turn's opening: a new conversation (with its page and intent) and a message.
-    async fn rollup_turn_started(
-        conn: &mut <Db as sqlx::Database>::Connection,
+    fn rollup_turn_started(
+        out: &mut WriteBatch,
         tenant: &TenantId,
         conversation: &docent_domain::conversation::Conversation,
         created: bool,
         user_message: &str,
-    ) -> Result<()> {
+    ) {
         let dims = RollupDims::of_conversation(conversation);
         let mut batch = RollupBatch::default();
         let d = batch.daily(&dims);
@@ -239,18 +249,18 @@ impl ThisStore {
             d.conversations = 1;
             batch.opening(&dims, conversation.page_url.as_deref(), Some(user_message), 1);
         }
-        batch.write(conn, tenant).await
+        batch.stage(out, tenant);
     }
 
     /// Counts a turn's close: the reply, tool calls, and an escalation.
-    async fn rollup_turn_finished(
-        conn: &mut <Db as sqlx::Database>::Connection,
+    fn rollup_turn_finished(
+        out: &mut WriteBatch,
         tenant: &TenantId,
         conversation: &docent_domain::conversation::Conversation,
         before: (&str, i64),
         executions: &[docent_domain::conversation::ToolExecution],
         messages: i64,
-    ) -> Result<()> {
+    ) {
         let (status_before, calls_before) = before;
         let dims = RollupDims::of_conversation(conversation);
         let mut batch = RollupBatch::default();
@@ -266,7 +276,7 @@ impl ThisStore {
         for e in executions {
             batch.tool(&dims, &e.tool_name, 1);
         }
-        batch.write(conn, tenant).await
+        batch.stage(out, tenant);
     }
 
     /// Counts a conversation opened without a turn (no message yet).

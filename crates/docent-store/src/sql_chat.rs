@@ -19,6 +19,14 @@ mod chat_rows {
         pub last_message_at: i64,
     }
 
+    /// A conversation with its tool-call count (what a turn's close adds to).
+    #[derive(sqlx::FromRow)]
+    pub(super) struct ConversationCallsRow {
+        #[sqlx(flatten)]
+        pub conversation: ConversationRow,
+        pub tool_calls: i64,
+    }
+
     #[derive(sqlx::FromRow)]
     pub(super) struct MessageRow {
         pub id: String,
@@ -64,7 +72,113 @@ impl chat_rows::ConversationRow {
     }
 }
 
+/// Counts `messages` new messages of the conversation whose `column` is `value` in the daily
+/// rollup, its dimensions read from the conversation row (the SQL form of `RollupDims::of`).
+fn stage_message_rollup(batch: &mut WriteBatch, tenant: &TenantId, column: &str, value: &str, messages: i64) {
+    let sql = format!(
+        "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
+         escalated, with_tool_calls, tool_calls, positive, negative) \
+         SELECT tenant_id, started_at - (started_at % {DAY_MS}), channel, COALESCE(segment_id, ''), visitor_type, \
+         0, $3, 0, 0, 0, 0, 0 FROM conversations WHERE tenant_id = $1 AND {column} = $2{DAILY_CONFLICT}",
+        DAY_MS = docent_domain::analytics::DAY_MS,
+    );
+    batch.push(sql, vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(value.to_owned()), SqlArg::Int(messages)]);
+}
+
 impl ThisStore {
+    /// A turn's close without tool calls or escalation (most turns), in one command: the reply,
+    /// the conversation's counters and the daily rollup.
+    async fn finish_plain_turn(
+        &self,
+        tenant: &TenantId,
+        finish: crate::FinishTurn,
+        now: Timestamp,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        let conv = finish.conversation_id.as_str();
+        let mut batch = WriteBatch::default();
+        let added = i64::from(finish.assistant.is_some());
+        if let Some((id, content, status)) = &finish.assistant {
+            batch.push(
+                "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+                 VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
+                vec![
+                    SqlArg::Text(id.to_string()),
+                    SqlArg::Text(tenant.to_string()),
+                    SqlArg::Text(conv.to_owned()),
+                    SqlArg::Text(content.clone()),
+                    SqlArg::Text((*status).to_owned()),
+                    SqlArg::Int(now.millis()),
+                ],
+            );
+            stage_message_rollup(&mut batch, tenant, "id", conv, added);
+        }
+        batch.push(
+            "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
+             visitor_id = COALESCE($3, visitor_id) WHERE tenant_id = $4 AND id = $5",
+            vec![
+                SqlArg::Int(added),
+                SqlArg::Int(now.millis()),
+                SqlArg::OptText(finish.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conv.to_owned()),
+            ],
+        );
+        let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
+        let row = self.write_then_read::<chat_rows::ConversationRow>(batch, &select, args).await?;
+        row.ok_or(StorageError::NotFound)?.into_conversation()
+    }
+
+    /// Adds the insert of a new conversation to `batch`; returns the conversation as stored.
+    fn stage_conversation(
+        batch: &mut WriteBatch,
+        tenant: &TenantId,
+        new: &crate::NewConversation,
+        user_message: &str,
+        now: Timestamp,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        let id = ConversationId::generate();
+        let conversation = docent_domain::conversation::Conversation {
+            public_id: public_uuid(&id),
+            session_id: new.session_id.clone(),
+            visitor_id: new.visitor_id.clone(),
+            segment_id: new.segment_id.clone(),
+            channel: new.channel.clone(),
+            visitor_type: new.visitor_type.clone(),
+            agent_model: new.agent_model.clone(),
+            status: "active".to_owned(),
+            page_url: new.page_url.clone(),
+            metadata: new.metadata.clone(),
+            message_count: 0,
+            started_at: now,
+            last_message_at: now,
+            id,
+        };
+        batch.push(
+            "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
+             visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at, \
+             first_message, intent_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11, $13, $14)",
+            vec![
+                SqlArg::Text(conversation.id.to_string()),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conversation.public_id.clone()),
+                SqlArg::Text(new.session_id.clone()),
+                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::OptText(new.segment_id.as_ref().map(SegmentId::to_string)),
+                SqlArg::Text(new.channel.clone()),
+                SqlArg::Text(new.visitor_type.clone()),
+                SqlArg::OptText(new.agent_model.clone()),
+                SqlArg::OptText(new.page_url.clone()),
+                SqlArg::Int(now.millis()),
+                SqlArg::Text(to_json(&new.metadata)?),
+                SqlArg::Text(docent_domain::analytics::clip_first_message(user_message)),
+                SqlArg::OptText(docent_domain::analytics::intent_key(user_message)),
+            ],
+        );
+        Ok(conversation)
+    }
+
     async fn conversation_where(
         executor: impl sqlx::Executor<'_, Database = Db>,
         tenant: &TenantId,
@@ -103,70 +217,94 @@ impl crate::ConversationStore for ThisStore {
     async fn start_turn(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
         let now = Timestamp::now();
         let new = &start.conversation;
-        let mut tx = self.begin_write().await?;
-        let existing = Self::conversation_where(&mut *tx, tenant, "session_id", &new.session_id).await?;
-        let created = existing.is_none();
-        if created {
-            if let Some((cap, since)) = start.monthly_cap {
-                let (n,): (i64,) =
-                    sqlx::query_as("SELECT COUNT(*) FROM conversations WHERE tenant_id = $1 AND started_at >= $2")
-                        .bind(tenant.as_str())
-                        .bind(since.millis())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if count(n) >= cap {
-                    return Ok(crate::TurnStart::LimitReached);
-                }
-            }
-            let id = ConversationId::generate();
-            sqlx::query(
-                "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
-                 visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at, \
-                 first_message, intent_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11, $13, $14)",
-            )
-            .bind(id.as_str())
-            .bind(tenant.as_str())
-            .bind(public_uuid(&id))
-            .bind(&new.session_id)
-            .bind(new.visitor_id.as_ref().map(VisitorId::as_str))
-            .bind(new.segment_id.as_ref().map(SegmentId::as_str))
-            .bind(&new.channel)
-            .bind(&new.visitor_type)
-            .bind(&new.agent_model)
-            .bind(&new.page_url)
-            .bind(now.millis())
-            .bind(to_json(&new.metadata)?)
-            .bind(docent_domain::analytics::clip_first_message(&start.user_message))
-            .bind(docent_domain::analytics::intent_key(&start.user_message))
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
+        // The common case, a known conversation, in one command (see `write_then_read`); the
+        // statements match no row when the conversation does not exist yet.
+        let mut batch = WriteBatch::default();
+        batch.push(
             "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
              SELECT $1, $2, id, 'user', $3, 'complete', $4 FROM conversations WHERE tenant_id = $2 AND session_id = $5",
-        )
-        .bind(docent_domain::MessageId::generate().as_str())
-        .bind(tenant.as_str())
-        .bind(&start.user_message)
-        .bind(now.millis())
-        .bind(&new.session_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
+            vec![
+                SqlArg::Text(docent_domain::MessageId::generate().to_string()),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(start.user_message.clone()),
+                SqlArg::Int(now.millis()),
+                SqlArg::Text(new.session_id.clone()),
+            ],
+        );
+        batch.push(
             "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
              visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND session_id = $4",
-        )
-        .bind(now.millis())
-        .bind(new.visitor_id.as_ref().map(VisitorId::as_str))
-        .bind(tenant.as_str())
-        .bind(&new.session_id)
-        .execute(&mut *tx)
-        .await?;
-        let conversation = Self::conversation_where(&mut *tx, tenant, "session_id", &new.session_id)
+            vec![
+                SqlArg::Int(now.millis()),
+                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(new.session_id.clone()),
+            ],
+        );
+        stage_message_rollup(&mut batch, tenant, "session_id", &new.session_id, 1);
+        let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
+        if let Some(row) = self.write_then_read::<chat_rows::ConversationRow>(batch, &select, args).await? {
+            return Ok(crate::TurnStart::Started { conversation: Box::new(row.into_conversation()?), created: false });
+        }
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2{FOR_UPDATE}"
+        );
+        let existing = sqlx::query_as::<Db, chat_rows::ConversationRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(&new.session_id)
+            .fetch_optional(&mut *tx)
             .await?
-            .ok_or(StorageError::NotFound)?;
-        Self::rollup_turn_started(&mut tx, tenant, &conversation, created, &start.user_message).await?;
+            .map(chat_rows::ConversationRow::into_conversation)
+            .transpose()?;
+        let mut batch = WriteBatch::default();
+        let created = existing.is_none();
+        let mut conversation = match existing {
+            Some(c) => c,
+            None => {
+                if let Some((cap, since)) = start.monthly_cap {
+                    let (n,): (i64,) =
+                        sqlx::query_as("SELECT COUNT(*) FROM conversations WHERE tenant_id = $1 AND started_at >= $2")
+                            .bind(tenant.as_str())
+                            .bind(since.millis())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if count(n) >= cap {
+                        return Ok(crate::TurnStart::LimitReached);
+                    }
+                }
+                Self::stage_conversation(&mut batch, tenant, new, &start.user_message, now)?
+            }
+        };
+        batch.push(
+            "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+             VALUES ($1, $2, $3, 'user', $4, 'complete', $5)",
+            vec![
+                SqlArg::Text(docent_domain::MessageId::generate().to_string()),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conversation.id.to_string()),
+                SqlArg::Text(start.user_message.clone()),
+                SqlArg::Int(now.millis()),
+            ],
+        );
+        batch.push(
+            "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
+             visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND id = $4",
+            vec![
+                SqlArg::Int(now.millis()),
+                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conversation.id.to_string()),
+            ],
+        );
+        conversation.message_count += 1;
+        conversation.last_message_at = now;
+        if conversation.visitor_id.is_none() {
+            conversation.visitor_id = new.visitor_id.clone();
+        }
+        Self::rollup_turn_started(&mut batch, tenant, &conversation, created, &start.user_message);
+        batch.run(&mut tx).await?;
         tx.commit().await?;
         Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created })
     }
@@ -203,66 +341,83 @@ impl crate::ConversationStore for ThisStore {
     ) -> Result<docent_domain::conversation::Conversation> {
         let now = Timestamp::now();
         let conv = finish.conversation_id.as_str();
+        if finish.executions.is_empty() && !finish.escalated {
+            return self.finish_plain_turn(tenant, finish, now).await;
+        }
         let mut tx = self.begin_write().await?;
-        let before: (String, i64) =
-            sqlx::query_as("SELECT status, tool_calls FROM conversations WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.as_str())
-                .bind(conv)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StorageError::NotFound)?;
-        for e in &finish.executions {
-            sqlx::query(
-                "INSERT INTO tool_executions (id, tenant_id, conversation_id, tool_name, tool_type, input, result, \
-                 success, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(format!("tex_{}", secret_suffix()))
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS}, tool_calls FROM conversations WHERE tenant_id = $1 AND id = $2{FOR_UPDATE}"
+        );
+        let row = sqlx::query_as::<Db, chat_rows::ConversationCallsRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(conv)
-            .bind(&e.tool_name)
-            .bind(&e.tool_type)
-            .bind(to_json(&e.input)?)
-            .bind(to_json(&e.result)?)
-            .bind(e.success)
-            .bind(&e.summary)
-            .bind(e.created_at.millis())
-            .execute(&mut *tx)
-            .await?;
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        let calls_before = row.tool_calls;
+        let mut conversation = row.conversation.into_conversation()?;
+        let status_before = conversation.status.clone();
+        let mut batch = WriteBatch::default();
+        for e in &finish.executions {
+            batch.push(
+                "INSERT INTO tool_executions (id, tenant_id, conversation_id, tool_name, tool_type, input, result, \
+                 success, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                vec![
+                    SqlArg::Text(format!("tex_{}", secret_suffix())),
+                    SqlArg::Text(tenant.to_string()),
+                    SqlArg::Text(conv.to_owned()),
+                    SqlArg::Text(e.tool_name.clone()),
+                    SqlArg::Text(e.tool_type.clone()),
+                    SqlArg::Text(to_json(&e.input)?),
+                    SqlArg::Text(to_json(&e.result)?),
+                    SqlArg::Bool(e.success),
+                    SqlArg::Text(e.summary.clone()),
+                    SqlArg::Int(e.created_at.millis()),
+                ],
+            );
         }
         let mut added = 0i64;
         if let Some((id, content, status)) = &finish.assistant {
-            sqlx::query(
+            batch.push(
                 "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
                  VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
-            )
-            .bind(id.as_str())
-            .bind(tenant.as_str())
-            .bind(conv)
-            .bind(content)
-            .bind(*status)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
+                vec![
+                    SqlArg::Text(id.to_string()),
+                    SqlArg::Text(tenant.to_string()),
+                    SqlArg::Text(conv.to_owned()),
+                    SqlArg::Text(content.clone()),
+                    SqlArg::Text((*status).to_owned()),
+                    SqlArg::Int(now.millis()),
+                ],
+            );
             added = 1;
         }
-        sqlx::query(
+        let calls = i64::try_from(finish.executions.len()).unwrap_or(i64::MAX);
+        batch.push(
             "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
              status = CASE WHEN $3 THEN 'escalated' ELSE status END, visitor_id = COALESCE($4, visitor_id), \
              tool_calls = tool_calls + $7 WHERE tenant_id = $5 AND id = $6",
-        )
-        .bind(added)
-        .bind(now.millis())
-        .bind(finish.escalated)
-        .bind(finish.visitor_id.as_ref().map(VisitorId::as_str))
-        .bind(tenant.as_str())
-        .bind(conv)
-        .bind(i64::try_from(finish.executions.len()).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
-        .await?;
-        let conversation =
-            Self::conversation_where(&mut *tx, tenant, "id", conv).await?.ok_or(StorageError::NotFound)?;
-        let before = (before.0.as_str(), before.1);
-        Self::rollup_turn_finished(&mut tx, tenant, &conversation, before, &finish.executions, added).await?;
+            vec![
+                SqlArg::Int(added),
+                SqlArg::Int(now.millis()),
+                SqlArg::Bool(finish.escalated),
+                SqlArg::OptText(finish.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conv.to_owned()),
+                SqlArg::Int(calls),
+            ],
+        );
+        conversation.message_count += count(added);
+        conversation.last_message_at = now;
+        if finish.escalated {
+            docent_domain::conversation::STATUS_ESCALATED.clone_into(&mut conversation.status);
+        }
+        if let Some(v) = &finish.visitor_id {
+            conversation.visitor_id = Some(v.clone());
+        }
+        let before = (status_before.as_str(), calls_before);
+        Self::rollup_turn_finished(&mut batch, tenant, &conversation, before, &finish.executions, added);
+        batch.run(&mut tx).await?;
         tx.commit().await?;
         Ok(conversation)
     }

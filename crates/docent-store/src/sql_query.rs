@@ -26,6 +26,67 @@ macro_rules! bind_sql_args {
     }};
 }
 
+/// Write statements sent together. On SQLite they go as one multi-statement command, one round
+/// trip to the connection's thread instead of one per statement (`$n` placeholders renumbered
+/// across the statements: SQLite binds `$n` by number); PostgreSQL's extended protocol takes one
+/// statement per command, so there they run one after another. Run inside the caller's
+/// transaction: a failing statement fails the batch, and the transaction with it.
+#[derive(Default)]
+struct WriteBatch {
+    statements: Vec<(String, Vec<SqlArg>)>,
+}
+
+impl WriteBatch {
+    /// Adds a statement numbered `$1…` on its own.
+    fn push(&mut self, sql: impl Into<String>, args: Vec<SqlArg>) {
+        self.statements.push((sql.into(), args));
+    }
+
+    async fn run(self, conn: &mut <Db as sqlx::Database>::Connection) -> Result<()> {
+        if !MULTI_STATEMENT_COMMANDS {
+            for (sql, args) in self.statements {
+                let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql));
+                bind_sql_args!(q, args).execute(&mut *conn).await?;
+            }
+            return Ok(());
+        }
+        if self.statements.is_empty() {
+            return Ok(());
+        }
+        let mut sql = String::new();
+        let mut args = Vec::new();
+        self.append_to(&mut sql, &mut args);
+        let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql));
+        bind_sql_args!(q, args).execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// Appends the statements to one multi-statement command and its arguments.
+    fn append_to(self, sql: &mut String, args: &mut Vec<SqlArg>) {
+        for (statement, statement_args) in self.statements {
+            renumber_into(sql, &statement, args.len());
+            sql.push_str(";\n");
+            args.extend(statement_args);
+        }
+    }
+}
+
+/// Appends `sql` with each `$n` placeholder shifted by `offset` (no `$` may appear in literals).
+fn renumber_into(out: &mut String, sql: &str, offset: usize) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
+
 /// A `WHERE` clause and its arguments, numbered `$1…` in order.
 #[derive(Default)]
 struct SqlWhere {
@@ -110,4 +171,17 @@ fn rollup_conditions(
         w.add("segment_id = {}", SqlArg::Text(segment.as_str().to_owned()));
     }
     w
+}
+
+#[cfg(test)]
+mod write_batch_tests {
+    #[test]
+    fn placeholders_are_shifted_past_earlier_statements() {
+        let mut out = String::new();
+        super::renumber_into(&mut out, "UPDATE t SET a = $1, b = $12 WHERE c = $2", 3);
+        assert_eq!(out, "UPDATE t SET a = $4, b = $15 WHERE c = $5");
+        out.clear();
+        super::renumber_into(&mut out, "SELECT $ FROM x", 3);
+        assert_eq!(out, "SELECT $ FROM x");
+    }
 }

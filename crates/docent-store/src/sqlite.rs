@@ -42,6 +42,10 @@ impl SqliteStore {
 }
 
 type ThisStore = SqliteStore;
+/// SQLite runs several statements in one command (see `WriteBatch`).
+const MULTI_STATEMENT_COMMANDS: bool = true;
+/// Writers are serialised by `BEGIN IMMEDIATE`; there is no row locking clause.
+const FOR_UPDATE: &str = "";
 include!("sql.rs");
 include!("sql_tokens.rs");
 include!("sql_tools.rs");
@@ -56,3 +60,38 @@ include!("sql_knowledge.rs");
 include!("sql_corpus.rs");
 include!("sql_products.rs");
 include!("sql_quotes.rs");
+
+impl ThisStore {
+    /// Runs `batch` then `select` in one transaction sent as one command: `BEGIN IMMEDIATE`,
+    /// the statements, the select, `COMMIT`. The writer connection is held for a single round
+    /// trip to its thread instead of one per statement. On a failure the transaction is rolled
+    /// back before the connection goes back to the pool; the work runs in its own task so that
+    /// a caller going away cannot leave it half done.
+    async fn write_then_read<R>(&self, batch: WriteBatch, select: &str, select_args: Vec<SqlArg>) -> Result<Option<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin + 'static,
+    {
+        let mut sql = String::from("BEGIN IMMEDIATE;\n");
+        let mut args = Vec::new();
+        batch.append_to(&mut sql, &mut args);
+        renumber_into(&mut sql, select, args.len());
+        sql.push_str(";\nCOMMIT;");
+        args.extend(select_args);
+        let writer = self.writer.clone();
+        let work = tokio::spawn(async move {
+            let mut conn = writer.acquire().await?;
+            let q = sqlx::query_as::<Db, R>(sqlx::AssertSqlSafe(sql));
+            // `fetch_all` drives every statement, the `COMMIT` included.
+            match bind_sql_args!(q, args).fetch_all(&mut *conn).await {
+                Ok(rows) => Ok(rows.into_iter().next()),
+                Err(e) => {
+                    if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                        tracing::debug!(error = %rollback, "rollback after a failed write (none may be open)");
+                    }
+                    Err(e.into())
+                }
+            }
+        });
+        work.await.map_err(|e| crate::StorageError::Config(format!("write task failed: {e}")))?
+    }
+}

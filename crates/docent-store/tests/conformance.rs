@@ -57,6 +57,7 @@ macro_rules! store_test_suite {
             quotes_are_numbered_sequentially_per_tenant_and_read_back,
             concurrent_quotes_never_share_a_number_and_leave_no_gap,
             deleting_a_visitor_deletes_their_quotes,
+            a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable,
         );
     };
     (@tests $backend:ident: $($test:ident),+ $(,)?) => {
@@ -833,4 +834,44 @@ async fn turns_votes_and_submission_moves_keep_history_and_rollups_in_step(db: D
     let detail = db.conversation_detail(&acme, &c.id).await.unwrap().unwrap();
     assert_eq!((detail.messages.len(), detail.submissions.len(), detail.votes.len()), (3, 1, 1));
     assert!(db.conversation_detail(&other, &c.id).await.unwrap().is_none());
+}
+
+async fn a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable(db: Db) {
+    use docent_store::{FinishTurn, StartTurn, StorageError, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let start = |session: &str| StartTurn {
+        conversation: conversation(session, None),
+        user_message: "hello".to_owned(),
+        monthly_cap: None,
+    };
+    let TurnStart::Started { conversation: c, .. } = db.start_turn(&acme, start("s1")).await.unwrap() else {
+        panic!("a new conversation starts")
+    };
+    // A reply for a conversation that does not exist fails inside the one-command write…
+    let missing = FinishTurn {
+        conversation_id: docent_domain::ConversationId::generate(),
+        assistant: Some((docent_domain::MessageId::generate(), "lost".into(), "complete")),
+        executions: Vec::new(),
+        escalated: false,
+        visitor_id: None,
+    };
+    let failed = db.finish_turn(&acme, missing).await;
+    assert!(matches!(failed, Err(StorageError::NotFound | StorageError::Other(_))), "{failed:?}");
+    // …and leaves no transaction open: the next writes go through and nothing of it remains.
+    for _ in 0..3 {
+        db.start_turn(&acme, start("s1")).await.unwrap();
+    }
+    let finish = FinishTurn {
+        conversation_id: c.id.clone(),
+        assistant: Some((docent_domain::MessageId::generate(), "kept".into(), "complete")),
+        executions: Vec::new(),
+        escalated: false,
+        visitor_id: None,
+    };
+    let after = db.finish_turn(&acme, finish).await.unwrap();
+    assert_eq!(after.message_count, 5);
+    let contents: Vec<String> = db.list_messages(&acme, &c.id).await.unwrap().into_iter().map(|m| m.content).collect();
+    assert_eq!(contents, ["hello", "hello", "hello", "hello", "kept"]);
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (1, 5), "the rollup counts each stored message once");
 }
