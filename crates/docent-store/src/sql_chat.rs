@@ -85,6 +85,24 @@ fn stage_message_rollup(batch: &mut WriteBatch, tenant: &TenantId, column: &str,
     batch.push(sql, vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(value.to_owned()), SqlArg::Int(messages)]);
 }
 
+/// Adds the insert of the turn's reply, if there is one; returns the number of messages added.
+fn stage_reply(batch: &mut WriteBatch, tenant: &TenantId, finish: &crate::FinishTurn, now: Timestamp) -> i64 {
+    let Some((id, content, status)) = &finish.assistant else { return 0 };
+    batch.push(
+        "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+         VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
+        vec![
+            SqlArg::Text(id.to_string()),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(finish.conversation_id.to_string()),
+            SqlArg::Text(content.clone()),
+            SqlArg::Text((*status).to_owned()),
+            SqlArg::Int(now.millis()),
+        ],
+    );
+    1
+}
+
 impl ThisStore {
     /// A turn's close without tool calls or escalation (most turns), in one command: the reply,
     /// the conversation's counters and the daily rollup.
@@ -96,20 +114,8 @@ impl ThisStore {
     ) -> Result<docent_domain::conversation::Conversation> {
         let conv = finish.conversation_id.as_str();
         let mut batch = WriteBatch::default();
-        let added = i64::from(finish.assistant.is_some());
-        if let Some((id, content, status)) = &finish.assistant {
-            batch.push(
-                "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
-                 VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
-                vec![
-                    SqlArg::Text(id.to_string()),
-                    SqlArg::Text(tenant.to_string()),
-                    SqlArg::Text(conv.to_owned()),
-                    SqlArg::Text(content.clone()),
-                    SqlArg::Text((*status).to_owned()),
-                    SqlArg::Int(now.millis()),
-                ],
-            );
+        let added = stage_reply(&mut batch, tenant, &finish, now);
+        if added > 0 {
             stage_message_rollup(&mut batch, tenant, "id", conv, added);
         }
         batch.push(
@@ -376,22 +382,7 @@ impl crate::ConversationStore for ThisStore {
                 ],
             );
         }
-        let mut added = 0i64;
-        if let Some((id, content, status)) = &finish.assistant {
-            batch.push(
-                "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
-                 VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
-                vec![
-                    SqlArg::Text(id.to_string()),
-                    SqlArg::Text(tenant.to_string()),
-                    SqlArg::Text(conv.to_owned()),
-                    SqlArg::Text(content.clone()),
-                    SqlArg::Text((*status).to_owned()),
-                    SqlArg::Int(now.millis()),
-                ],
-            );
-            added = 1;
-        }
+        let added = stage_reply(&mut batch, tenant, &finish, now);
         let calls = i64::try_from(finish.executions.len()).unwrap_or(i64::MAX);
         batch.push(
             "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
