@@ -49,6 +49,32 @@ pub fn assemble(tools: &[Tool], chain: &Chain<'_>) -> Vec<OfferedTool> {
     set
 }
 
+/// What a segment's turns offer the model: the chain's result, with the specs and their size
+/// in the context budget worked out once. It depends only on the tenant's configuration, so
+/// the chat path keeps one per segment with its copy of that configuration.
+#[derive(Debug, Default)]
+pub struct Offer {
+    pub tools: Vec<OfferedTool>,
+    pub specs: Vec<ToolSpec>,
+    /// Estimated tokens of the specs (schemas and descriptions).
+    pub tokens: usize,
+}
+
+impl Offer {
+    pub fn assemble(tools: &[Tool], chain: &Chain<'_>) -> Self {
+        let tools = assemble(tools, chain);
+        let specs: Vec<ToolSpec> = tools.iter().map(|t| t.spec.clone()).collect();
+        let tokens = specs
+            .iter()
+            .map(|t| {
+                crate::context::estimate_tokens(&t.input_schema.to_string())
+                    + crate::context::estimate_tokens(&t.description)
+            })
+            .sum();
+        Self { tools, specs, tokens }
+    }
+}
+
 /// `dbTools`: the active tools of this segment and the general ones, in position order, that
 /// this build can run (or that a later step may activate).
 pub fn db_tools(tools: &[Tool], segment: &SegmentId) -> Vec<OfferedTool> {

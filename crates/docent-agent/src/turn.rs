@@ -21,7 +21,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::context::{PromptParts, estimate_tokens, history, system_prompt};
-use crate::enrich::{Chain, Connectors, assemble};
+use crate::enrich::Offer;
 use crate::envelope::{Envelope, LlmSource, ToolExecutionView};
 use crate::tools::{self, OfferedTool, Outcome};
 
@@ -63,17 +63,18 @@ pub struct ResolvedLlm {
 
 pub struct TurnRequest {
     pub tenant: Tenant,
-    /// The tenant's tools (the chain picks those this turn offers).
-    pub tools: Vec<docent_domain::tool::Tool>,
+    /// The tools this turn offers (the enrichment chain's result for the segment).
+    pub offer: Arc<Offer>,
     pub segment: Segment,
     pub conversation: Conversation,
+    /// The conversation's messages, oldest first, the visitor's new one last.
+    pub history: Vec<docent_domain::conversation::StoredMessage>,
     pub agent_model: Option<String>,
     pub visitor_id: Option<VisitorId>,
     pub page_url: Option<String>,
     pub page_context: Option<Value>,
     pub locale: String,
     pub llm: ResolvedLlm,
-    pub connectors: Connectors,
     pub knowledge: Vec<Snippet>,
     /// The search indexes executors query (EXPLORE_CORPUS, RECOMMEND_PRODUCT).
     pub search: Arc<docent_search::Knowledge>,
@@ -126,9 +127,8 @@ pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequ
         Some(v) => store.list_memory(&req.tenant.id, v).await.unwrap_or_default(),
         None => Vec::new(),
     };
-    let offered = assemble(&req.tools, &Chain { segment: &req.segment.id, connectors: &req.connectors });
-    let stored = store.list_messages(&req.tenant.id, &req.conversation.id).await.unwrap_or_default();
-    let mut request = build_request(config, &req, &memory, &offered, &stored);
+    let offered = &req.offer.tools[..];
+    let mut request = build_request(config, &req, &memory);
     let mut scope = TurnScope {
         store: store.as_ref(),
         knowledge: req.search.as_ref(),
@@ -139,7 +139,7 @@ pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequ
         created_visitor: None,
     };
     let mut progress = Progress::default();
-    let stop = run_rounds(config, &req.llm, &mut request, &offered, &mut scope, &mut progress, &events).await;
+    let stop = run_rounds(config, &req.llm, &mut request, offered, &mut scope, &mut progress, &events).await;
     let created_visitor = scope.created_visitor.clone();
     let message_id = MessageId::generate();
     let assistant = match &stop {
@@ -195,9 +195,8 @@ fn build_request(
     config: &AgentConfig,
     req: &TurnRequest,
     memory: &[MemoryFact],
-    offered: &[OfferedTool],
-    stored: &[docent_domain::conversation::StoredMessage],
 ) -> ChatRequest {
+    let stored = &req.history;
     let system = system_prompt(&PromptParts {
         tenant: &req.tenant,
         segment: &req.segment,
@@ -208,12 +207,8 @@ fn build_request(
         memory,
         knowledge: &req.knowledge,
     });
-    let tools: Vec<docent_llm::ToolSpec> = offered.iter().map(|t| t.spec.clone()).collect();
     let fixed = estimate_tokens(&system)
-        + tools
-            .iter()
-            .map(|t| estimate_tokens(&t.input_schema.to_string()) + estimate_tokens(&t.description))
-            .sum::<usize>()
+        + req.offer.tokens
         + config.max_output_tokens as usize;
     let mut messages = history(stored, config.context_tokens.saturating_sub(fixed));
     // The question itself is always sent, even when nothing else fits.
@@ -232,7 +227,7 @@ fn build_request(
         model: req.llm.model.clone().unwrap_or_default(),
         system,
         messages,
-        tools,
+        tools: req.offer.specs.clone(),
         max_tokens: config.max_output_tokens,
         temperature: None,
         knowledge,

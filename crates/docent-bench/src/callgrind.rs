@@ -29,6 +29,14 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     let large = small * 5;
     let a = counted(bins, &stack, small).await?;
     let b = counted(bins, &stack, large).await?;
+    if let Some(keep) = &opts.keep_profiles {
+        std::fs::create_dir_all(keep)?;
+        for turns in [small, large] {
+            let name = format!("callgrind-{turns}.out");
+            std::fs::copy(stack.dir.path().join(&name), keep.join(&name))?;
+        }
+        section.note(format!("profiles kept in {}", keep.display()));
+    }
     let per_turn = (b.0 as f64 - a.0 as f64) / (large - small) as f64;
     section.error(a.1 + b.1, (a.1 + b.1 > 0).then(|| "a chat turn under callgrind failed".to_owned()));
     section.fig("instructions per chat turn (agent JSON, instant fake)", per_turn, "Ir");

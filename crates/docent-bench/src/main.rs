@@ -57,6 +57,9 @@ pub struct Opts {
     /// Turns counted under callgrind (a second run with 5× as many gives the per-turn slope).
     #[arg(long, global = true, default_value_t = 200)]
     pub callgrind_turns: u64,
+    /// Keep the callgrind profiles in this directory (for `callgrind_annotate --inclusive=yes`).
+    #[arg(long, global = true)]
+    pub keep_profiles: Option<PathBuf>,
     /// Corpus sizes of the search run.
     #[arg(long, global = true, value_delimiter = ',', default_values_t = [10_000, 100_000])]
     pub corpus: Vec<usize>,

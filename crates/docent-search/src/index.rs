@@ -3,9 +3,7 @@
 
 use docent_domain::corpus::CorpusEntry;
 use docent_domain::product::Product;
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
-};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
@@ -56,6 +54,8 @@ pub struct Fields {
     pub tags: Field,
     pub tag_exact: Field,
     pub priority: Field,
+    /// Where the document's id is in `TenantIndex::ids`.
+    pub row: Field,
     pub price: Field,
     pub in_stock: Field,
 }
@@ -63,7 +63,11 @@ pub struct Fields {
 pub struct TenantIndex {
     pub lang: Lang,
     /// Every analysed term ever indexed (for typo correction); deletions leave theirs behind.
-    pub vocabulary: std::sync::Mutex<std::collections::HashSet<String>>,
+    pub vocabulary: std::sync::Mutex<crate::words::Vocabulary>,
+    /// The id of every document added, by its `row` fast field: a hit's id is read from here
+    /// rather than from a dictionary or the compressed document store. Rows of deleted
+    /// documents stay until the index is rebuilt.
+    ids: std::sync::RwLock<Vec<Box<str>>>,
     pub index: Index,
     pub reader: IndexReader,
     pub fields: Fields,
@@ -78,7 +82,7 @@ impl TenantIndex {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         let fields = Fields {
-            id: builder.add_text_field("id", STRING | STORED),
+            id: builder.add_text_field("id", STRING),
             kind: builder.add_text_field("kind", STRING),
             segment: builder.add_text_field("segment", STRING),
             title: builder.add_text_field("title", text.clone()),
@@ -86,13 +90,14 @@ impl TenantIndex {
             tags: builder.add_text_field("tags", text),
             tag_exact: builder.add_text_field("tag_exact", STRING),
             priority: builder.add_u64_field("priority", FAST),
+            row: builder.add_u64_field("row", FAST),
             price: builder.add_i64_field("price", FAST | INDEXED),
             in_stock: builder.add_u64_field("in_stock", FAST | INDEXED),
         };
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(lang.tokenizer(), lang.analyzer());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { lang, vocabulary: Default::default(), index, reader, fields })
+        Ok(Self { lang, vocabulary: Default::default(), ids: Default::default(), index, reader, fields })
     }
 
     pub fn writer(&self) -> tantivy::Result<IndexWriter> {
@@ -103,10 +108,27 @@ impl TenantIndex {
         writer.delete_term(Term::from_field_text(self.fields.id, id));
     }
 
+    fn row_for(&self, id: &str) -> u64 {
+        let mut ids = self.ids.write().unwrap_or_else(|p| p.into_inner());
+        ids.push(id.into());
+        (ids.len() - 1) as u64
+    }
+
+    /// The ids at `rows` (`None` for a row this index never gave out).
+    pub fn ids_at(&self, rows: &[Option<u64>]) -> Vec<Option<String>> {
+        let ids = self.ids.read().unwrap_or_else(|p| p.into_inner());
+        rows.iter().map(|r| r.and_then(|r| ids.get(usize::try_from(r).ok()?)).map(|id| id.to_string())).collect()
+    }
+
     fn learn(&self, texts: &[&str]) {
         let mut vocabulary = self.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+        let mut analyzer = self.lang.analyzer();
+        let mut terms = Vec::new();
         for text in texts {
-            vocabulary.extend(crate::words::analysed(self.lang, text));
+            crate::words::analyse_into(&mut analyzer, text, &mut terms);
+        }
+        for term in terms {
+            vocabulary.insert(term);
         }
     }
 
@@ -115,6 +137,7 @@ impl TenantIndex {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, e.id.as_str());
+        doc.add_u64(f.row, self.row_for(e.id.as_str()));
         doc.add_text(f.kind, "corpus");
         doc.add_text(f.segment, e.segment_id.as_ref().map_or(GENERAL, |s| s.as_str()));
         doc.add_text(f.title, &e.title);
@@ -136,6 +159,7 @@ impl TenantIndex {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, p.id.as_str());
+        doc.add_u64(f.row, self.row_for(p.id.as_str()));
         doc.add_text(f.kind, "product");
         doc.add_text(f.segment, GENERAL);
         doc.add_text(f.title, format!("{} {}", p.name, p.sku));
@@ -149,10 +173,5 @@ impl TenantIndex {
         doc.add_u64(f.in_stock, u64::from(p.in_stock));
         writer.add_document(doc)?;
         Ok(())
-    }
-
-    /// The stored id of a hit.
-    pub fn id_of(&self, doc: &TantivyDocument) -> Option<String> {
-        doc.get_first(self.fields.id).and_then(|v| v.as_str()).map(str::to_owned)
     }
 }

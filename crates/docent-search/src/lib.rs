@@ -126,10 +126,11 @@ impl Knowledge {
             let top = prioritised(&searcher, &*q, limit)?;
             let mut snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.content)?;
             snippets.set_max_num_chars(240);
+            let ids = ids_of(idx, &searcher, top.iter().map(|(_, address)| *address))?;
             let mut hits = Vec::with_capacity(top.len());
-            for (score, address) in top {
+            for ((score, address), id) in top.into_iter().zip(ids) {
+                let Some(id) = id else { continue };
                 let doc: TantivyDocument = searcher.doc(address)?;
-                let Some(id) = idx.id_of(&doc) else { continue };
                 hits.push(Hit { id, score, snippet: snippets.snippet_from_doc(&doc).to_html() });
             }
             Ok(hits)
@@ -152,12 +153,7 @@ impl Knowledge {
             let Some(q) = corpus_query(idx, segment, text) else { return Ok(Vec::new()) };
             let searcher = idx.reader.searcher();
             let top = prioritised(&searcher, &*q, limit)?;
-            let mut ids = Vec::with_capacity(top.len());
-            for (_, address) in top {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                ids.extend(idx.id_of(&doc));
-            }
-            Ok(ids)
+            Ok(ids_of(idx, &searcher, top.into_iter().map(|(_, address)| address))?.into_iter().flatten().collect())
         })
         .await
     }
@@ -180,14 +176,8 @@ impl Knowledge {
             let q = query::products(&idx.fields, relevance, filter);
             let searcher = idx.reader.searcher();
             let top: Vec<(Score, DocAddress)> = searcher.search(&q, &TopDocs::with_limit(limit).order_by_score())?;
-            let mut out = Vec::with_capacity(top.len());
-            for (score, address) in top {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                if let Some(id) = idx.id_of(&doc) {
-                    out.push((id, score));
-                }
-            }
-            Ok(out)
+            let ids = ids_of(idx, &searcher, top.iter().map(|(_, address)| *address))?;
+            Ok(top.into_iter().zip(ids).filter_map(|((score, _), id)| Some((id?, score))).collect())
         })
         .await
     }
@@ -213,18 +203,54 @@ fn prioritised(
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     let candidates: Vec<(Score, DocAddress)> =
         searcher.search(query, &TopDocs::with_limit(limit * 4).order_by_score())?;
-    let mut boosted: Vec<(Score, DocAddress)> = candidates
-        .into_iter()
-        .map(|(score, address)| {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let priority =
-                segment.fast_fields().u64("priority").ok().and_then(|c| c.first(address.doc_id)).unwrap_or(5) as f32;
-            (score * (1.0 + (priority - 5.0) * 0.04), address)
-        })
-        .collect();
+    let mut columns = PerSegment::new(searcher, |segment| Ok(segment.fast_fields().u64("priority").ok()));
+    let mut boosted = Vec::with_capacity(candidates.len());
+    for (score, address) in candidates {
+        let priority = columns.get(address)?.as_ref().and_then(|c| c.first(address.doc_id)).unwrap_or(5) as f32;
+        boosted.push((score * (1.0 + (priority - 5.0) * 0.04), address));
+    }
     boosted.sort_by(|a, b| b.0.total_cmp(&a.0));
     boosted.truncate(limit);
     Ok(boosted)
+}
+
+/// The ids of hits, through their `row` fast field.
+fn ids_of(
+    idx: &TenantIndex,
+    searcher: &tantivy::Searcher,
+    addresses: impl Iterator<Item = DocAddress>,
+) -> tantivy::Result<Vec<Option<String>>> {
+    let mut columns = PerSegment::new(searcher, |segment| Ok(segment.fast_fields().u64("row").ok()));
+    let mut rows = Vec::new();
+    for address in addresses {
+        rows.push(columns.get(address)?.as_ref().and_then(|c| c.first(address.doc_id)));
+    }
+    Ok(idx.ids_at(&rows))
+}
+
+/// A fast-field column of each segment, opened on first use.
+struct PerSegment<'s, C, F> {
+    searcher: &'s tantivy::Searcher,
+    open: F,
+    columns: Vec<Option<C>>,
+}
+
+impl<'s, C, F> PerSegment<'s, C, F>
+where
+    F: FnMut(&tantivy::SegmentReader) -> tantivy::Result<C>,
+{
+    fn new(searcher: &'s tantivy::Searcher, open: F) -> Self {
+        let columns = (0..searcher.segment_readers().len()).map(|_| None).collect();
+        Self { searcher, open, columns }
+    }
+
+    fn get(&mut self, address: DocAddress) -> tantivy::Result<&C> {
+        let at = address.segment_ord as usize;
+        if self.columns[at].is_none() {
+            self.columns[at] = Some((self.open)(self.searcher.segment_reader(address.segment_ord))?);
+        }
+        self.columns[at].as_ref().ok_or_else(|| tantivy::TantivyError::InternalError("column".into()))
+    }
 }
 
 /// A fresh index of everything the tenant has, at the version read before the scan.
@@ -320,16 +346,12 @@ mod tests {
 
     fn search(idx: &TenantIndex, text: &str) -> Vec<String> {
         let terms = words::query_terms(idx.lang, text);
-        let vocabulary = idx.vocabulary.lock().unwrap().clone();
+        let vocabulary = idx.vocabulary.lock().unwrap();
         let q = query::corpus(&idx.fields, query::relevance(&idx.fields, &terms, &vocabulary).unwrap(), None);
+        drop(vocabulary);
         let searcher = idx.reader.searcher();
         let top = prioritised(&searcher, &*q, 5).unwrap();
-        top.into_iter()
-            .map(|(_, a)| {
-                let doc: TantivyDocument = searcher.doc(a).unwrap();
-                idx.id_of(&doc).unwrap()
-            })
-            .collect()
+        ids_of(idx, &searcher, top.into_iter().map(|(_, a)| a)).unwrap().into_iter().map(Option::unwrap).collect()
     }
 
     #[test]

@@ -2,13 +2,12 @@
 //! (weighted ×3), the tags (×2) and the body, plus a fuzzy match for typos; nothing of the input
 //! is ever parsed as query syntax, so `"`, `*`, `AND(` or `:` are just characters.
 
-use std::collections::HashSet;
-
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use crate::index::{Fields, GENERAL};
+use crate::words::Vocabulary;
 
 fn term_query(field: Field, term: &str, boost: f32) -> Box<dyn Query> {
     let q = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
@@ -17,13 +16,13 @@ fn term_query(field: Field, term: &str, boost: f32) -> Box<dyn Query> {
 
 /// The relevance part: every term in title (×3), tags (×2) and body; a term the index has
 /// never seen is replaced by its closest known spellings, scored the same way but a little lower.
-pub fn relevance(fields: &Fields, terms: &[String], vocabulary: &HashSet<String>) -> Option<Box<dyn Query>> {
+pub fn relevance(fields: &Fields, terms: &[String], vocabulary: &Vocabulary) -> Option<Box<dyn Query>> {
     if terms.is_empty() {
         return None;
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for t in terms {
-        let corrected = crate::words::corrections(t, vocabulary);
+        let corrected = vocabulary.corrections(t);
         let (variants, weight) = if corrected.is_empty() { (vec![t.clone()], 1.0) } else { (corrected, 0.8) };
         for v in &variants {
             clauses.push((Occur::Should, term_query(fields.title, v, 3.0 * weight)));

@@ -33,31 +33,28 @@ fn folder() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build()
 }
 
-/// The stemmed terms of `text`, as the index holds them (stopwords included).
-pub fn analysed(lang: Lang, text: &str) -> Vec<String> {
-    let mut analyzer = lang.analyzer();
+/// Appends the terms of `text` as `analyzer` makes them (stopwords included).
+pub(crate) fn analyse_into(analyzer: &mut TextAnalyzer, text: &str, out: &mut Vec<String>) {
     let mut stream = analyzer.token_stream(text);
-    let mut out = Vec::new();
     while stream.advance() {
         out.push(stream.token().text.clone());
     }
-    out
 }
 
 /// The meaningful stemmed terms of a query, deduplicated, at most 32; if every word is a
 /// stopword, the stopwords are kept.
 pub fn query_terms(lang: Lang, text: &str) -> Vec<String> {
-    let mut folded = folder();
-    let mut stream = folded.token_stream(text);
     let mut words = Vec::new();
-    while stream.advance() {
-        words.push(stream.token().text.clone());
-    }
+    analyse_into(&mut folder(), text, &mut words);
     let meaningful: Vec<&String> = words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
     let kept: Vec<&String> = if meaningful.is_empty() { words.iter().collect() } else { meaningful };
+    let mut analyzer = lang.analyzer();
+    let mut stems = Vec::new();
     let mut out: Vec<String> = Vec::new();
     for w in kept {
-        for t in analysed(lang, w) {
+        stems.clear();
+        analyse_into(&mut analyzer, w, &mut stems);
+        for t in stems.drain(..) {
             if !out.contains(&t) && out.len() < 32 {
                 out.push(t);
             }
@@ -66,16 +63,84 @@ pub fn query_terms(lang: Lang, text: &str) -> Vec<String> {
     out
 }
 
-/// Levenshtein distance, bounded: `None` when above `max`.
-fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+/// Longest word considered for correction, in chars (the analyser drops tokens over 40 bytes).
+const LONGEST: usize = 40;
+
+/// The set of a word's letters, folded into 64 bits: a word missing more than `max` of a
+/// term's letters (or having more than `max` the term lacks) is more than `max` edits away.
+fn letters(word: &str) -> u64 {
+    word.chars().fold(0, |mask, c| mask | 1 << (u32::from(c) % 64))
+}
+
+/// Every analysed term an index has seen, for typo correction: deletions leave theirs behind.
+/// Words are grouped by length with the set of their letters, so a correction looks only at
+/// words of a near length and rules most of them out with two bit counts before computing a
+/// distance.
+#[derive(Default)]
+pub struct Vocabulary {
+    known: HashSet<String>,
+    by_len: Vec<Vec<(u64, Box<str>)>>,
+}
+
+impl Vocabulary {
+    pub fn insert(&mut self, word: String) {
+        if self.known.contains(&word) {
+            return;
+        }
+        let len = word.chars().count();
+        if len <= LONGEST + 2 {
+            if self.by_len.len() <= len {
+                self.by_len.resize_with(len + 1, Vec::new);
+            }
+            self.by_len[len].push((letters(&word), word.clone().into_boxed_str()));
+        }
+        self.known.insert(word);
+    }
+
+    /// For a term the index does not know, the closest known terms (best first, at most 3).
+    pub fn corrections(&self, term: &str) -> Vec<String> {
+        let chars: Vec<char> = term.chars().collect();
+        let len = chars.len();
+        if !(4..=LONGEST).contains(&len) || self.known.contains(term) {
+            return Vec::new();
+        }
+        let max = if len >= 8 { 2 } else { 1 };
+        let mask = letters(term);
+        let mut found: Vec<(usize, &str)> = Vec::new();
+        let mut rows = [[0usize; LONGEST + 3]; 2];
+        let mut candidate = ['\0'; LONGEST + 2];
+        for words in self.by_len.iter().take(len + max + 1).skip(len - max) {
+            for (letters, word) in words {
+                if (letters & !mask).count_ones() as usize > max || (mask & !letters).count_ones() as usize > max {
+                    continue;
+                }
+                let mut n = 0;
+                for c in word.chars() {
+                    candidate[n] = c;
+                    n += 1;
+                }
+                if let Some(d) = distance(&chars, &candidate[..n], max, &mut rows) {
+                    found.push((d, word));
+                }
+            }
+        }
+        found.sort_unstable();
+        found.into_iter().take(3).map(|(_, v)| v.to_owned()).collect()
+    }
+}
+
+/// Levenshtein distance, bounded: `None` when above `max`. `rows` is scratch space of at least
+/// `b.len() + 1` columns.
+fn distance(a: &[char], b: &[char], max: usize, rows: &mut [[usize; LONGEST + 3]; 2]) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let [prev, cur] = rows;
+    for (j, cell) in prev.iter_mut().take(b.len() + 1).enumerate() {
+        *cell = j;
+    }
     for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+        cur[0] = i + 1;
         let mut row_min = cur[0];
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != cb);
@@ -85,22 +150,9 @@ fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
         if row_min > max {
             return None;
         }
-        prev = cur;
+        std::mem::swap(prev, cur);
     }
     (prev[b.len()] <= max).then_some(prev[b.len()])
-}
-
-/// For a term the index does not know, the closest known terms (best first, at most 3).
-pub fn corrections(term: &str, vocabulary: &HashSet<String>) -> Vec<String> {
-    let len = term.chars().count();
-    if len < 4 || vocabulary.contains(term) {
-        return Vec::new();
-    }
-    let max = if len >= 8 { 2 } else { 1 };
-    let mut found: Vec<(usize, &String)> =
-        vocabulary.iter().filter_map(|v| distance(term, v, max).map(|d| (d, v))).collect();
-    found.sort();
-    found.into_iter().take(3).map(|(_, v)| v.clone()).collect()
 }
 
 #[cfg(test)]
@@ -112,10 +164,40 @@ mod tests {
         assert_eq!(query_terms(Lang::English, "What is the delivery time to Canada?"), ["deliveri", "time", "canada"]);
         assert_eq!(query_terms(Lang::French, "Quels sont vos horaires ?"), ["horair"]);
         assert_eq!(query_terms(Lang::English, "to be or"), ["to", "be", "or"]);
-        let vocab: HashSet<String> = ["canada", "deliveri", "rental"].iter().map(|s| (*s).to_owned()).collect();
-        assert_eq!(corrections("canda", &vocab), ["canada"]);
-        assert_eq!(corrections("delivri", &vocab), ["deliveri"]);
-        assert!(corrections("canada", &vocab).is_empty());
-        assert_eq!(distance("kitten", "sitting", 3), Some(3));
+        let mut vocab = Vocabulary::default();
+        for w in ["canada", "deliveri", "rental", "cabana", "xyzw"] {
+            vocab.insert(w.to_owned());
+        }
+        assert_eq!(vocab.corrections("canda"), ["canada"]);
+        assert_eq!(vocab.corrections("delivri"), ["deliveri"]);
+        assert_eq!(vocab.corrections("dleiveri"), ["deliveri"], "two edits for a long word");
+        assert!(vocab.corrections("canada").is_empty());
+        assert!(vocab.corrections("zzzz").is_empty());
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        let mut rows = [[0; LONGEST + 3]; 2];
+        assert_eq!(distance(&chars("kitten"), &chars("sitting"), 3, &mut rows), Some(3));
+        assert_eq!(distance(&chars("kitten"), &chars("sitting"), 2, &mut rows), None);
+    }
+
+    #[test]
+    fn the_letter_filter_never_hides_a_word_within_reach() {
+        // Every word within the allowed distance is found, as a plain scan would find it.
+        let words = ["shipping", "shopping", "sipping", "shippings", "hipping", "chipping", "spring", "shaping"];
+        let mut vocab = Vocabulary::default();
+        for w in words {
+            vocab.insert(w.to_owned());
+        }
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        let mut rows = [[0; LONGEST + 3]; 2];
+        for term in ["shiping", "shippinq", "shpiping", "hsipping"] {
+            let max = if term.chars().count() >= 8 { 2 } else { 1 };
+            let mut expected: Vec<(usize, &str)> = words
+                .iter()
+                .filter_map(|w| distance(&chars(term), &chars(w), max, &mut rows).map(|d| (d, *w)))
+                .collect();
+            expected.sort_unstable();
+            let expected: Vec<&str> = expected.into_iter().take(3).map(|(_, w)| w).collect();
+            assert_eq!(vocab.corrections(term), expected, "{term}");
+        }
     }
 }

@@ -81,6 +81,8 @@ pub enum TurnStart {
     Started {
         conversation: Box<Conversation>,
         created: bool,
+        /// The conversation's messages, oldest first, the user's new one last.
+        history: Vec<StoredMessage>,
     },
     /// A new conversation would pass the monthly cap; nothing was written.
     LimitReached,

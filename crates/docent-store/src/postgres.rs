@@ -48,16 +48,17 @@ include!("sql_products.rs");
 include!("sql_quotes.rs");
 
 impl ThisStore {
-    /// Runs `batch` then `select` in one transaction (statement by statement: see `WriteBatch`).
-    async fn write_then_read<R>(&self, batch: WriteBatch, select: &str, select_args: Vec<SqlArg>) -> Result<Option<R>>
-    where
-        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'static,
-    {
+    /// Runs `batch` then `selects` in one transaction (statement by statement: see
+    /// `WriteBatch`); returns each select's rows.
+    async fn write_then_read(&self, batch: WriteBatch, selects: Vec<(String, Vec<SqlArg>)>) -> Result<Vec<Vec<DbRow>>> {
         let mut tx = self.begin_write().await?;
         batch.run(&mut tx).await?;
-        let q = sqlx::query_as::<Db, R>(sqlx::AssertSqlSafe(select.to_owned()));
-        let row = bind_sql_args!(q, select_args).fetch_optional(&mut *tx).await?;
+        let mut out = Vec::with_capacity(selects.len());
+        for (select, args) in selects {
+            let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(select));
+            out.push(bind_sql_args!(q, args).fetch_all(&mut *tx).await?);
+        }
         tx.commit().await?;
-        Ok(row)
+        Ok(out)
     }
 }

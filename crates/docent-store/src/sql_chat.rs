@@ -48,6 +48,22 @@ mod chat_rows {
     }
 }
 
+impl chat_rows::MessageRow {
+    fn into_message(self) -> docent_domain::conversation::StoredMessage {
+        docent_domain::conversation::StoredMessage {
+            id: docent_domain::MessageId::from_stored(self.id),
+            role: self.role,
+            content: self.content,
+            status: self.status,
+            created_at: Timestamp::from_millis(self.created_at),
+        }
+    }
+}
+
+/// A conversation's messages, oldest first (`$1` the tenant, `$2` the conversation).
+const MESSAGES_OF_CONVERSATION: &str = "SELECT id, role, content, status, created_at FROM messages \
+     WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at, id";
+
 const CONVERSATION_COLUMNS: &str = "id, public_id, session_id, visitor_id, segment_id, channel, visitor_type, \
      agent_model, status, page_url, metadata, message_count, started_at, last_message_at";
 
@@ -131,8 +147,9 @@ impl ThisStore {
         );
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
-        let row = self.write_then_read::<chat_rows::ConversationRow>(batch, &select, args).await?;
-        row.ok_or(StorageError::NotFound)?.into_conversation()
+        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
+        let row = parts.first().and_then(|rows| rows.first()).ok_or(StorageError::NotFound)?;
+        decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()
     }
 
     /// Adds the insert of a new conversation to `batch`; returns the conversation as stored.
@@ -249,9 +266,20 @@ impl crate::ConversationStore for ThisStore {
         );
         stage_message_rollup(&mut batch, tenant, "session_id", &new.session_id, 1);
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
+        let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
+             JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
+             WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id";
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
-        if let Some(row) = self.write_then_read::<chat_rows::ConversationRow>(batch, &select, args).await? {
-            return Ok(crate::TurnStart::Started { conversation: Box::new(row.into_conversation()?), created: false });
+        let parts = self.write_then_read(batch, vec![(select, args.clone()), (history.to_owned(), args)]).await?;
+        if let [conversation, history] = &parts[..]
+            && let Some(row) = conversation.first()
+        {
+            let conversation = decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()?;
+            let history = history
+                .iter()
+                .map(|r| decode_row::<chat_rows::MessageRow>(r).map(chat_rows::MessageRow::into_message))
+                .collect::<Result<_>>()?;
+            return Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created: false, history });
         }
         let mut tx = self.begin_write().await?;
         let sql = format!(
@@ -311,8 +339,16 @@ impl crate::ConversationStore for ThisStore {
         }
         Self::rollup_turn_started(&mut batch, tenant, &conversation, created, &start.user_message);
         batch.run(&mut tx).await?;
+        let history = sqlx::query_as::<Db, chat_rows::MessageRow>(MESSAGES_OF_CONVERSATION)
+            .bind(tenant.as_str())
+            .bind(conversation.id.as_str())
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(chat_rows::MessageRow::into_message)
+            .collect();
         tx.commit().await?;
-        Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created })
+        Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created, history })
     }
 
     async fn list_messages(
@@ -320,24 +356,12 @@ impl crate::ConversationStore for ThisStore {
         tenant: &TenantId,
         conversation: &ConversationId,
     ) -> Result<Vec<docent_domain::conversation::StoredMessage>> {
-        let rows: Vec<chat_rows::MessageRow> = sqlx::query_as(
-            "SELECT id, role, content, status, created_at FROM messages \
-             WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at, id",
-        )
-        .bind(tenant.as_str())
-        .bind(conversation.as_str())
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| docent_domain::conversation::StoredMessage {
-                id: docent_domain::MessageId::from_stored(r.id),
-                role: r.role,
-                content: r.content,
-                status: r.status,
-                created_at: Timestamp::from_millis(r.created_at),
-            })
-            .collect())
+        let rows: Vec<chat_rows::MessageRow> = sqlx::query_as(MESSAGES_OF_CONVERSATION)
+            .bind(tenant.as_str())
+            .bind(conversation.as_str())
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows.into_iter().map(chat_rows::MessageRow::into_message).collect())
     }
 
     async fn finish_turn(

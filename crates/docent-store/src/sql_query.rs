@@ -26,6 +26,13 @@ macro_rules! bind_sql_args {
     }};
 }
 
+/// A row as the backend returns it, decoded by the caller (`write_then_read`).
+type DbRow = <Db as sqlx::Database>::Row;
+
+fn decode_row<R: for<'r> sqlx::FromRow<'r, DbRow>>(row: &DbRow) -> Result<R> {
+    Ok(R::from_row(row)?)
+}
+
 /// Write statements sent together. On SQLite they go as one multi-statement command, one round
 /// trip to the connection's thread instead of one per statement (`$n` placeholders renumbered
 /// across the statements: SQLite binds `$n` by number); PostgreSQL's extended protocol takes one

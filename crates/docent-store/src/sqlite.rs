@@ -62,28 +62,32 @@ include!("sql_products.rs");
 include!("sql_quotes.rs");
 
 impl ThisStore {
-    /// Runs `batch` then `select` in one transaction sent as one command: `BEGIN IMMEDIATE`,
-    /// the statements, the select, `COMMIT`. The writer connection is held for a single round
-    /// trip to its thread instead of one per statement. On a failure the transaction is rolled
-    /// back before the connection goes back to the pool; the work runs in its own task so that
-    /// a caller going away cannot leave it half done.
-    async fn write_then_read<R>(&self, batch: WriteBatch, select: &str, select_args: Vec<SqlArg>) -> Result<Option<R>>
-    where
-        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin + 'static,
-    {
+    /// Runs `batch` then `selects` in one transaction sent as one command: `BEGIN IMMEDIATE`,
+    /// the statements, the selects, `COMMIT`; returns each select's rows. The writer connection
+    /// is held for a single round trip to its thread instead of one per statement. On a failure
+    /// the transaction is rolled back before the connection goes back to the pool; the work runs
+    /// in its own task so that a caller going away cannot leave it half done.
+    async fn write_then_read(&self, batch: WriteBatch, selects: Vec<(String, Vec<SqlArg>)>) -> Result<Vec<Vec<DbRow>>> {
         let mut sql = String::from("BEGIN IMMEDIATE;\n");
         let mut args = Vec::new();
         batch.append_to(&mut sql, &mut args);
-        renumber_into(&mut sql, select, args.len());
-        sql.push_str(";\nCOMMIT;");
-        args.extend(select_args);
+        let parts = selects.len();
+        for (part, (select, select_args)) in selects.into_iter().enumerate() {
+            // Each select's rows carry its number: the command returns them all in one stream.
+            let tagged = select.strip_prefix("SELECT ").map(|rest| format!("SELECT {part} AS write_part, {rest}"));
+            let tagged = tagged.ok_or_else(|| crate::StorageError::Config(format!("not a SELECT: {select}")))?;
+            renumber_into(&mut sql, &tagged, args.len());
+            sql.push_str(";\n");
+            args.extend(select_args);
+        }
+        sql.push_str("COMMIT;");
         let writer = self.writer.clone();
         let work = tokio::spawn(async move {
             let mut conn = writer.acquire().await?;
-            let q = sqlx::query_as::<Db, R>(sqlx::AssertSqlSafe(sql));
+            let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql));
             // `fetch_all` drives every statement, the `COMMIT` included.
             match bind_sql_args!(q, args).fetch_all(&mut *conn).await {
-                Ok(rows) => Ok(rows.into_iter().next()),
+                Ok(rows) => Ok::<_, crate::StorageError>(rows),
                 Err(e) => {
                     if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
                         tracing::debug!(error = %rollback, "rollback after a failed write (none may be open)");
@@ -92,6 +96,14 @@ impl ThisStore {
                 }
             }
         });
-        work.await.map_err(|e| crate::StorageError::Config(format!("write task failed: {e}")))?
+        let rows = work.await.map_err(|e| crate::StorageError::Config(format!("write task failed: {e}")))??;
+        let mut out: Vec<Vec<DbRow>> = (0..parts).map(|_| Vec::new()).collect();
+        for row in rows {
+            let part: i64 = sqlx::Row::try_get(&row, "write_part")?;
+            out.get_mut(usize::try_from(part).unwrap_or(usize::MAX))
+                .ok_or_else(|| crate::StorageError::corrupt(format!("a row of select {part} of {parts}")))?
+                .push(row);
+        }
+        Ok(out)
     }
 }

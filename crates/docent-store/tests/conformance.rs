@@ -772,11 +772,15 @@ async fn turns_votes_and_submission_moves_keep_history_and_rollups_in_step(db: D
         user_message: message.to_owned(),
         monthly_cap: None,
     };
-    let TurnStart::Started { conversation: c, created: true } =
+    let TurnStart::Started { conversation: c, created: true, history } =
         db.start_turn(&acme, start("Où sont les prix ?")).await.unwrap()
     else {
         panic!("a new conversation starts")
     };
+    let texts = |h: &[docent_domain::conversation::StoredMessage]| {
+        h.iter().map(|m| format!("{}: {}", m.role, m.content)).collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&history), ["user: Où sont les prix ?"], "a new conversation's history is its first message");
     let reply = docent_domain::MessageId::generate();
     let execution = ToolExecution {
         tool_name: "escalate".into(),
@@ -795,7 +799,15 @@ async fn turns_votes_and_submission_moves_keep_history_and_rollups_in_step(db: D
         visitor_id: None,
     };
     db.finish_turn(&acme, finish).await.unwrap();
-    db.start_turn(&acme, start("and then?")).await.unwrap();
+    let TurnStart::Started { created: false, history, .. } = db.start_turn(&acme, start("and then?")).await.unwrap()
+    else {
+        panic!("the conversation goes on")
+    };
+    assert_eq!(
+        texts(&history),
+        ["user: Où sont les prix ?", "assistant: answer", "user: and then?"],
+        "a known conversation's turn sees every message so far, its own last"
+    );
     let vote = |rating| NewFeedback { conversation_id: c.id.clone(), message_id: None, rating, comment: None };
     assert!(db.record_feedback(&acme, vote(Rating::Positive)).await.unwrap().1);
     let (changed, created) = db.record_feedback(&acme, vote(Rating::Negative)).await.unwrap();

@@ -5,8 +5,10 @@
 //! (this replica, another one, the CLI), so a copy is never served after a committed change.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
+use docent_agent::enrich::{Chain, Connectors, Offer};
+use docent_domain::SegmentId;
 use docent_domain::segment::Segment;
 use docent_domain::tenant::Tenant;
 use docent_domain::tool::Tool;
@@ -22,6 +24,26 @@ pub struct ChatTenant {
     /// The versions read before the rows were loaded: a write racing the load leaves the copy
     /// older than its versions say, so the next request loads again.
     pub versions: TenantVersions,
+    /// The tools each segment's turns offer, assembled on first use.
+    offers: Mutex<HashMap<SegmentId, Arc<Offer>>>,
+}
+
+impl ChatTenant {
+    /// The connectors the enrichment chain sees for this tenant.
+    pub fn connectors(&self) -> Connectors {
+        Connectors {
+            corpus_summary_mode: self.tenant.settings.corpus_summary_mode,
+            products: self.has_products,
+            ..Default::default()
+        }
+    }
+
+    /// What a turn in `segment` offers the model (the enrichment chain over the tenant's tools).
+    pub fn offer(&self, segment: &SegmentId) -> Arc<Offer> {
+        let mut offers = self.offers.lock().unwrap_or_else(|p| p.into_inner());
+        let assemble = || Arc::new(Offer::assemble(&self.tools, &Chain { segment, connectors: &self.connectors() }));
+        offers.entry(segment.clone()).or_insert_with(assemble).clone()
+    }
 }
 
 /// Copies beyond this many are dropped all at once (a crude bound; tenants reload on demand).
@@ -49,6 +71,7 @@ impl TenantCache {
             has_products: store.count_products(&tenant.id).await? > 0,
             tenant,
             versions,
+            offers: Mutex::default(),
         });
         let mut by_slug = self.write();
         if by_slug.len() >= MAX_TENANTS {

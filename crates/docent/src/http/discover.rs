@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use docent_agent::enrich::{Chain, assemble};
 use docent_domain::segment::ConversationStarter;
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -87,11 +86,12 @@ pub struct Discovery {
 async fn discover(State(app): State<App>, Path(slug): Path<String>) -> Result<Response, ApiError> {
     let chat = app.tenants.get(app.store.as_ref(), &slug).await.map_err(ApiError::storage)?;
     let chat = chat.ok_or_else(ApiError::tenant_not_found)?;
-    let (tenant, segments, tools) = (&chat.tenant, &chat.segments, &chat.tools);
+    let (tenant, segments) = (&chat.tenant, &chat.segments);
     let default = segments.iter().find(|s| s.is_default);
-    let connectors = crate::knowledge::connectors(&chat);
     let mut tool_types: Vec<String> = match default {
-        Some(d) => assemble(tools, &Chain { segment: &d.id, connectors: &connectors })
+        Some(d) => chat
+            .offer(&d.id)
+            .tools
             .iter()
             .map(|t| t.tool_type.as_str().to_owned())
             .collect(),

@@ -170,15 +170,6 @@ pub async fn import_products(
         .map_err(|e| ImportFailure { rejected: vec![Rejected { row: 0, error: format!("storage error: {e}") }] })
 }
 
-/// The connectors the enrichment chain sees for this tenant.
-pub fn connectors(chat: &ChatTenant) -> docent_agent::enrich::Connectors {
-    docent_agent::enrich::Connectors {
-        corpus_summary_mode: chat.tenant.settings.corpus_summary_mode,
-        products: chat.has_products,
-        ..Default::default()
-    }
-}
-
 /// Characters of knowledge placed in a turn's context.
 const CONTEXT_CHARS: usize = 8_000;
 

@@ -45,13 +45,9 @@ fn remote(app: &App, source: LlmSource, config: ProviderConfig) -> ResolvedLlm {
     ResolvedLlm { source, provider, model }
 }
 
-pub async fn resolve(
-    app: &App,
-    tenant: &Tenant,
-    segment: &Segment,
-    locale: &str,
-    headers: &HeaderMap,
-) -> Result<ResolvedLlm, ApiError> {
+/// The model the turn uses when one is configured or passed; `None` for the built-in engine
+/// (see [`builtin`]), which needs the turn's segment.
+pub async fn resolve(app: &App, tenant: &Tenant, headers: &HeaderMap) -> Result<Option<ResolvedLlm>, ApiError> {
     let passthrough_key =
         header(headers, "x-llm-key").or_else(|| header(headers, "x-llm-provider").and(header(headers, "x-api-key")));
     if let Some(key) = passthrough_key {
@@ -63,7 +59,7 @@ pub async fn resolve(
         if let Some(url) = base_url {
             config = config.with_base_url(url);
         }
-        return Ok(remote(app, LlmSource::Passthrough, config));
+        return Ok(Some(remote(app, LlmSource::Passthrough, config)));
     }
     let llm = &tenant.llm;
     if let Some(url) = &llm.webhook_url {
@@ -74,7 +70,7 @@ pub async fn resolve(
         };
         let provider =
             docent_llm::webhook::WebhookProvider::new(app.http.clone(), url.clone(), secret, tenant.slug.clone());
-        return Ok(ResolvedLlm { source: LlmSource::Webhook, provider: Arc::new(provider), model: None });
+        return Ok(Some(ResolvedLlm { source: LlmSource::Webhook, provider: Arc::new(provider), model: None }));
     }
     if let Some(provider) = &llm.provider {
         let kind = kind(provider, "llmProvider")?;
@@ -86,7 +82,7 @@ pub async fn resolve(
         if let Some(url) = &llm.base_url {
             config = config.with_base_url(url.clone());
         }
-        return Ok(remote(app, LlmSource::Stored, config));
+        return Ok(Some(remote(app, LlmSource::Stored, config)));
     }
     let managed = &app.config.llm;
     if let Some(provider) = &managed.provider {
@@ -99,8 +95,13 @@ pub async fn resolve(
         if let Some(url) = &managed.base_url {
             config = config.with_base_url(url.clone());
         }
-        return Ok(remote(app, LlmSource::Managed, config));
+        return Ok(Some(remote(app, LlmSource::Managed, config)));
     }
+    Ok(None)
+}
+
+/// The built-in engine (reported as `managed`, provider `builtin`).
+pub fn builtin(segment: &Segment, locale: &str) -> ResolvedLlm {
     let engine = Builtin { welcome: segment.welcome_message.clone(), locale: locale.to_owned() };
-    Ok(ResolvedLlm { source: LlmSource::Managed, provider: Arc::new(engine), model: Some(builtin::MODEL.to_owned()) })
+    ResolvedLlm { source: LlmSource::Managed, provider: Arc::new(engine), model: Some(builtin::MODEL.to_owned()) }
 }

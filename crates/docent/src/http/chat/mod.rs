@@ -149,18 +149,23 @@ fn error_response(error: ApiError) -> Response {
 
 async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &HeaderMap) -> Result<Response, ApiError> {
     let tenant = &chat.tenant;
-    let existing = find_conversation(app, tenant, &input).await?;
+    // With a `sessionId` the turn's first write finds the conversation (or opens it), so it is
+    // not read beforehand, as long as every refusal can still be given before that write: the
+    // segment asked for exists, or there is a default one to fall back on.
+    let by_session =
+        input.session_id.is_some() && (input.segment.is_some() || chat.segments.iter().any(|s| s.is_default));
+    let existing = if by_session { None } else { find_conversation(app, tenant, &input).await? };
     let session_id = match (&input.session_id, &existing) {
         (Some(s), _) => s.clone(),
         (None, Some(c)) => c.session_id.clone(),
         (None, None) => return Err(ApiError::bad_request("invalid_request", "message and sessionId are required")),
     };
-    let segment = segment(chat, input.segment.as_deref(), existing.as_ref())?;
+    let first_segment = segment(chat, input.segment.as_deref(), existing.as_ref())?;
     let visitor_id = visitor(app, tenant, input.visitor_id.as_deref()).await?;
     // A conversation opened by an agent stays an agent conversation.
     let agent_model = input.agent_model.clone().or_else(|| existing.as_ref().and_then(|c| c.agent_model.clone()));
     let locale = input.locale.clone().unwrap_or_else(|| tenant.settings.locale.clone());
-    let llm = llm::resolve(app, tenant, &segment, &locale, headers).await?;
+    let remote_llm = llm::resolve(app, tenant, headers).await?;
     let plan = app.plan(&tenant.plan);
     let cap = tenant.conversations_limit.or(plan.limits.conversations_per_month);
     let started = app
@@ -171,7 +176,7 @@ async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &Hea
                 conversation: NewConversation {
                     session_id,
                     visitor_id: visitor_id.clone(),
-                    segment_id: Some(segment.id.clone()),
+                    segment_id: Some(first_segment.id.clone()),
                     channel: if agent_model.is_some() { CHANNEL_AGENT } else { CHANNEL_WEB }.to_owned(),
                     visitor_type: if agent_model.is_some() { "agent" } else { "human" }.to_owned(),
                     agent_model: agent_model.clone(),
@@ -184,26 +189,29 @@ async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &Hea
         )
         .await
         .map_err(ApiError::storage)?;
-    let conversation = match started {
-        TurnStart::Started { conversation, .. } => *conversation,
+    let (conversation, history) = match started {
+        TurnStart::Started { conversation, history, .. } => (*conversation, history),
         TurnStart::LimitReached => return Err(gates::limit_reached()),
     };
+    let agent_model = agent_model.or_else(|| conversation.agent_model.clone());
+    // Cannot fail now: the segment asked for exists, else there is a default (`by_session`).
+    let segment = segment(chat, input.segment.as_deref(), Some(&conversation))?;
+    let llm = remote_llm.unwrap_or_else(|| llm::builtin(&segment, &locale));
     let stream = input.stream.unwrap_or(agent_model.is_none());
     let two_tier = tenant.settings.corpus_summary_mode;
     let knowledge = crate::knowledge::retrieve(app, chat, &segment.id, &input.message, two_tier).await;
-    let connectors = crate::knowledge::connectors(chat);
     let turn = TurnRequest {
         visitor_id: visitor_id.or_else(|| conversation.visitor_id.clone()),
         tenant: tenant.clone(),
-        tools: chat.tools.clone(),
+        offer: chat.offer(&segment.id),
         segment,
         conversation,
+        history,
         agent_model,
         page_url: input.page_url,
         page_context: input.page_context,
         locale,
         llm,
-        connectors,
         knowledge,
         search: app.knowledge.clone(),
     };
