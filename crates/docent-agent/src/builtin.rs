@@ -27,8 +27,8 @@ impl LlmProvider for Builtin {
         "builtin"
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
-        let reply = self.reply(&request);
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
+        let reply = self.reply(request);
         let mut events: Vec<Result<StreamEvent, LlmError>> = Vec::new();
         let stop = match reply {
             Reply::Say(text) => {
@@ -460,10 +460,10 @@ mod tests {
             model: String::new(),
             system: String::new(),
             messages,
-            tools,
+            tools: tools.into(),
             max_tokens: 100,
             temperature: None,
-            knowledge,
+            knowledge: knowledge.into(),
             tool_choice: Default::default(),
         }
     }

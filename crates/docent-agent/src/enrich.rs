@@ -55,7 +55,7 @@ pub fn assemble(tools: &[Tool], chain: &Chain<'_>) -> Vec<OfferedTool> {
 #[derive(Debug, Default)]
 pub struct Offer {
     pub tools: Vec<OfferedTool>,
-    pub specs: Vec<ToolSpec>,
+    pub specs: std::sync::Arc<[ToolSpec]>,
     /// Estimated tokens of the specs (schemas and descriptions).
     pub tokens: usize,
 }
@@ -63,7 +63,7 @@ pub struct Offer {
 impl Offer {
     pub fn assemble(tools: &[Tool], chain: &Chain<'_>) -> Self {
         let tools = assemble(tools, chain);
-        let specs: Vec<ToolSpec> = tools.iter().map(|t| t.spec.clone()).collect();
+        let specs: std::sync::Arc<[ToolSpec]> = tools.iter().map(|t| t.spec.clone()).collect();
         let tokens = specs
             .iter()
             .map(|t| {

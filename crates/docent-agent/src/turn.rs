@@ -75,7 +75,7 @@ pub struct TurnRequest {
     pub page_context: Option<Value>,
     pub locale: String,
     pub llm: ResolvedLlm,
-    pub knowledge: Vec<Snippet>,
+    pub knowledge: Arc<[Snippet]>,
     /// The search indexes executors query (EXPLORE_CORPUS, RECOMMEND_PRODUCT).
     pub search: Arc<docent_search::Knowledge>,
 }
@@ -191,11 +191,7 @@ fn envelope(req: &TurnRequest, conversation: Conversation, p: Progress, message_
     }
 }
 
-fn build_request(
-    config: &AgentConfig,
-    req: &TurnRequest,
-    memory: &[MemoryFact],
-) -> ChatRequest {
+fn build_request(config: &AgentConfig, req: &TurnRequest, memory: &[MemoryFact]) -> ChatRequest {
     let stored = &req.history;
     let system = system_prompt(&PromptParts {
         tenant: &req.tenant,
@@ -207,9 +203,7 @@ fn build_request(
         memory,
         knowledge: &req.knowledge,
     });
-    let fixed = estimate_tokens(&system)
-        + req.offer.tokens
-        + config.max_output_tokens as usize;
+    let fixed = estimate_tokens(&system) + req.offer.tokens + config.max_output_tokens as usize;
     let mut messages = history(stored, config.context_tokens.saturating_sub(fixed));
     // The question itself is always sent, even when nothing else fits.
     if messages.is_empty()
@@ -217,12 +211,18 @@ fn build_request(
     {
         messages.push(Message::User { text: last.content.clone() });
     }
-    let mut knowledge = req.knowledge.clone();
-    knowledge.extend(memory.iter().map(|f| Snippet {
-        id: format!("memory:{}", f.key),
-        title: f.key.clone(),
-        content: f.value.clone(),
-    }));
+    // The turn's snippets are shared with the request; visitor memory, when there is some,
+    // makes a list of its own.
+    let knowledge = if memory.is_empty() {
+        req.knowledge.clone()
+    } else {
+        let facts = memory.iter().map(|f| Snippet {
+            id: format!("memory:{}", f.key),
+            title: f.key.clone(),
+            content: f.value.clone(),
+        });
+        req.knowledge.iter().cloned().chain(facts).collect()
+    };
     ChatRequest {
         model: req.llm.model.clone().unwrap_or_default(),
         system,
@@ -245,8 +245,7 @@ async fn run_rounds(
     events: &mpsc::Sender<TurnEvent>,
 ) -> Stop {
     for round in 0..config.max_rounds {
-        let opened =
-            tokio::time::timeout(config.idle_timeout, open_stream(config, llm.provider.as_ref(), request.clone()));
+        let opened = tokio::time::timeout(config.idle_timeout, open_stream(config, llm.provider.as_ref(), request));
         let mut stream = match opened.await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => return Stop::Failed(e),
@@ -306,11 +305,11 @@ fn timed_out(llm: &ResolvedLlm) -> LlmError {
 async fn open_stream(
     config: &AgentConfig,
     provider: &dyn LlmProvider,
-    request: ChatRequest,
+    request: &ChatRequest,
 ) -> Result<docent_llm::LlmStream, LlmError> {
     let mut attempt = 1;
     loop {
-        match provider.stream(request.clone()).await {
+        match provider.stream(request).await {
             Ok(s) => return Ok(s),
             Err(e) if e.is_retryable() && attempt < config.attempts => {
                 let backoff = config.backoff * 2u32.pow(attempt - 1);

@@ -34,14 +34,14 @@ impl LlmProvider for Anthropic {
         NAME
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let t = &self.target;
         let mut builder = t
             .http
             .post(&t.url)
             .header("anthropic-version", API_VERSION)
             .header(ACCEPT, "text/event-stream")
-            .json(&body(&request, &t.model));
+            .json(&body(request, &t.model));
         if let Some(key) = &t.api_key {
             builder = builder.header("x-api-key", transport::secret_header(NAME, key)?);
         }
@@ -327,10 +327,10 @@ mod tests {
                 },
                 Message::User { text: "thanks".into() },
             ],
-            tools: Vec::new(),
+            tools: Default::default(),
             max_tokens: 100,
             temperature: Some(0.7),
-            knowledge: Vec::new(),
+            knowledge: Default::default(),
             tool_choice: ToolChoice::Auto,
         };
         let body = body(&request, "claude-haiku");

@@ -98,11 +98,12 @@ pub struct ChatRequest {
     pub model: String,
     pub system: String,
     pub messages: Vec<Message>,
-    pub tools: Vec<ToolSpec>,
+    /// Shared: the same specs serve every turn of a segment.
+    pub tools: std::sync::Arc<[ToolSpec]>,
     pub max_tokens: u32,
     pub temperature: Option<f32>,
     #[serde(default)]
-    pub knowledge: Vec<Snippet>,
+    pub knowledge: std::sync::Arc<[Snippet]>,
     #[serde(default)]
     pub tool_choice: ToolChoice,
 }
@@ -208,7 +209,7 @@ pub trait LlmProvider: Send + Sync {
 
     /// Starts a completion. Errors before the first event (connect failures, HTTP errors) are
     /// returned here; errors after it arrive in the stream, which then ends.
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError>;
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError>;
 }
 
 #[async_trait::async_trait]
@@ -217,7 +218,7 @@ impl<P: LlmProvider + ?Sized> LlmProvider for Box<P> {
         (**self).name()
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         (**self).stream(request).await
     }
 }
@@ -228,7 +229,7 @@ impl<P: LlmProvider + ?Sized> LlmProvider for std::sync::Arc<P> {
         (**self).name()
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         (**self).stream(request).await
     }
 }

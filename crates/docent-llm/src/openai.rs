@@ -60,10 +60,10 @@ impl LlmProvider for OpenAi {
         self.quirks.name()
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let (t, name) = (&self.target, self.quirks.name());
         let mut builder =
-            t.http.post(&t.url).header(ACCEPT, "text/event-stream").json(&body(&request, &t.model, self.quirks));
+            t.http.post(&t.url).header(ACCEPT, "text/event-stream").json(&body(request, &t.model, self.quirks));
         if let Some(key) = &t.api_key {
             builder = builder.header(AUTHORIZATION, transport::secret_header(name, &format!("Bearer {key}"))?);
         }

@@ -69,10 +69,10 @@ impl<P: LlmProvider> LlmProvider for Retrying<P> {
         self.inner.name()
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let mut attempt = 1;
         loop {
-            let error = match self.inner.stream(request.clone()).await {
+            let error = match self.inner.stream(request).await {
                 Err(error) => error,
                 Ok(mut stream) => match stream.next().await {
                     Some(Err(error)) => error,
@@ -101,7 +101,7 @@ mod tests {
             "never"
         }
 
-        async fn stream(&self, _: ChatRequest) -> Result<LlmStream, LlmError> {
+        async fn stream(&self, _: &ChatRequest) -> Result<LlmStream, LlmError> {
             Ok(futures::stream::iter([Ok(StreamEvent::Text("x".into()))]).boxed())
         }
     }

@@ -52,7 +52,7 @@ impl LlmProvider for WebhookProvider {
         "webhook"
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+    async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let body = json!({
             "type": "chat.turn",

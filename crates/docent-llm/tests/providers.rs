@@ -61,10 +61,10 @@ fn request(messages: Vec<Message>) -> ChatRequest {
         model: String::new(),
         system: "You are terse.".into(),
         messages,
-        tools: vec![weather_tool()],
+        tools: vec![weather_tool()].into(),
         max_tokens: 256,
         temperature: Some(0.2),
-        knowledge: Vec::new(),
+        knowledge: Default::default(),
         tool_choice: ToolChoice::Auto,
     }
 }
@@ -78,13 +78,13 @@ async fn collect(stream: LlmStream) -> Vec<Result<StreamEvent, LlmError>> {
 }
 
 async fn events(llm: &dyn LlmProvider, request: ChatRequest) -> Vec<StreamEvent> {
-    let stream = llm.stream(request).await.expect("stream starts");
+    let stream = llm.stream(&request).await.expect("stream starts");
     collect(stream).await.into_iter().map(|e| e.expect("no error in stream")).collect()
 }
 
 /// The error a call ends with, whether `stream()` returns it or the stream yields it.
 async fn failure(llm: &dyn LlmProvider, request: ChatRequest) -> (Vec<StreamEvent>, LlmError) {
-    let stream = match llm.stream(request).await {
+    let stream = match llm.stream(&request).await {
         Err(e) => return (Vec::new(), e),
         Ok(stream) => stream,
     };

@@ -131,9 +131,6 @@ impl ThisStore {
         let conv = finish.conversation_id.as_str();
         let mut batch = WriteBatch::default();
         let added = stage_reply(&mut batch, tenant, &finish, now);
-        if added > 0 {
-            stage_message_rollup(&mut batch, tenant, "id", conv, added);
-        }
         batch.push(
             "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
              visitor_id = COALESCE($3, visitor_id) WHERE tenant_id = $4 AND id = $5",
@@ -145,6 +142,12 @@ impl ThisStore {
                 SqlArg::Text(conv.to_owned()),
             ],
         );
+        // The conversation row before the rollup row, in the order every turn write takes them:
+        // on PostgreSQL a turn's start and close racing on one conversation would otherwise
+        // each hold the lock the other waits for.
+        if added > 0 {
+            stage_message_rollup(&mut batch, tenant, "id", conv, added);
+        }
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
         let parts = self.write_then_read(batch, vec![(select, args)]).await?;

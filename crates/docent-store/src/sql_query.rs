@@ -69,11 +69,11 @@ impl WriteBatch {
     }
 
     /// Appends the statements to one multi-statement command and its arguments.
-    fn append_to(self, sql: &mut String, args: &mut Vec<SqlArg>) {
-        for (statement, statement_args) in self.statements {
-            renumber_into(sql, &statement, args.len());
+    fn append_to(&self, sql: &mut String, args: &mut Vec<SqlArg>) {
+        for (statement, statement_args) in &self.statements {
+            renumber_into(sql, statement, args.len());
             sql.push_str(";\n");
-            args.extend(statement_args);
+            args.extend(statement_args.iter().cloned());
         }
     }
 }

@@ -58,6 +58,7 @@ macro_rules! store_test_suite {
             concurrent_quotes_never_share_a_number_and_leave_no_gap,
             deleting_a_visitor_deletes_their_quotes,
             a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable,
+            concurrent_turn_writes_each_land_once_beside_a_failing_one,
         );
     };
     (@tests $backend:ident: $($test:ident),+ $(,)?) => {
@@ -886,4 +887,54 @@ async fn a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable(db: Db)
     assert_eq!(contents, ["hello", "hello", "hello", "hello", "kept"]);
     let totals = db.all_time_totals(&acme, None, None).await.unwrap();
     assert_eq!((totals.conversations, totals.messages), (1, 5), "the rollup counts each stored message once");
+}
+
+/// On SQLite, concurrent turns are committed in groups: a failing write must fail only itself,
+/// and every other one lands exactly once.
+async fn concurrent_turn_writes_each_land_once_beside_a_failing_one(db: Db) {
+    use docent_store::{FinishTurn, StartTurn, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let start = |session: String| StartTurn {
+        conversation: conversation(&session, None),
+        user_message: "hello".to_owned(),
+        monthly_cap: None,
+    };
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let TurnStart::Started { conversation: c, .. } = db.start_turn(&acme, start(format!("s{i}"))).await.unwrap()
+        else {
+            panic!("a new conversation starts")
+        };
+        ids.push(c.id);
+    }
+    let mut writes = tokio::task::JoinSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let (db1, acme1) = (db.clone(), acme.clone());
+        // Conversation 7's reply names a conversation that does not exist.
+        let conversation_id = if i == 7 { docent_domain::ConversationId::generate() } else { id.clone() };
+        let finish = FinishTurn {
+            conversation_id,
+            assistant: Some((docent_domain::MessageId::generate(), format!("reply {i}"), "complete")),
+            executions: Vec::new(),
+            escalated: false,
+            visitor_id: None,
+        };
+        writes.spawn(async move { (format!("finish {i}"), db1.finish_turn(&acme1, finish).await.map(|_| ())) });
+        let (db2, acme2, next) = (db.clone(), acme.clone(), start(format!("s{i}")));
+        writes.spawn(async move { (format!("start {i}"), db2.start_turn(&acme2, next).await.map(|_| ())) });
+    }
+    let mut failed = Vec::new();
+    while let Some(done) = writes.join_next().await {
+        let (what, result) = done.unwrap();
+        if result.is_err() {
+            failed.push(what);
+        }
+    }
+    assert_eq!(failed, ["finish 7"], "only the bad write fails");
+    for (i, id) in ids.iter().enumerate() {
+        let messages = db.list_messages(&acme, id).await.unwrap();
+        assert_eq!(messages.len(), if i == 7 { 2 } else { 3 }, "conversation {i}: {messages:?}");
+    }
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (20, 59), "the rollup counts each stored message once");
 }

@@ -89,12 +89,7 @@ async fn discover(State(app): State<App>, Path(slug): Path<String>) -> Result<Re
     let (tenant, segments) = (&chat.tenant, &chat.segments);
     let default = segments.iter().find(|s| s.is_default);
     let mut tool_types: Vec<String> = match default {
-        Some(d) => chat
-            .offer(&d.id)
-            .tools
-            .iter()
-            .map(|t| t.tool_type.as_str().to_owned())
-            .collect(),
+        Some(d) => chat.offer(&d.id).tools.iter().map(|t| t.tool_type.as_str().to_owned()).collect(),
         None => Vec::new(),
     };
     tool_types.dedup();

@@ -87,13 +87,13 @@ async fn builtin_says_unknown(
         model: String::new(),
         system: String::new(),
         messages: vec![Message::User { text: question.to_owned() }],
-        tools: Vec::new(),
+        tools: Default::default(),
         max_tokens: 512,
         temperature: None,
-        knowledge,
+        knowledge: knowledge.into(),
         tool_choice: Default::default(),
     };
-    let mut stream = engine.stream(request).await?;
+    let mut stream = engine.stream(&request).await?;
     let mut text = String::new();
     while let Some(event) = stream.next().await {
         if let StreamEvent::Text(t) = event? {

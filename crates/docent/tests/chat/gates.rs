@@ -194,6 +194,20 @@ async fn segments_are_targeted_by_query_or_body_and_must_be_active(backend: Back
     assert_eq!(r.json()["message"], "Need help? Describe your issue.");
     let r = agent(&server, "acme", json!({"message": "hello", "sessionId": "b", "segment": "support"})).await;
     assert_eq!(r.json()["message"], "Need help? Describe your issue.");
+    // A later turn without a segment stays in the conversation's (the turn's write finds it).
+    let r = agent(&server, "acme", json!({"message": "hello", "sessionId": "q"})).await;
+    assert_eq!(r.json()["message"], "Need help? Describe your issue.");
+    // Refusals on a known session come before anything is written.
+    let r =
+        post(&server, "/chat/acme?segment=nope", &json!({"message": "x", "sessionId": "q"}), &[("x-agent-model", "m")])
+            .await;
+    assert_eq!(r.status, 404);
+    let bad_llm = [("x-agent-model", "m"), ("x-llm-provider", "bogus"), ("x-llm-key", "k")];
+    let r = post(&server, "/chat/acme", &json!({"message": "x", "sessionId": "q"}), &bad_llm).await;
+    assert_eq!(r.json()["code"], "invalid_llm");
+    let acme = app.app.store.tenant_by_slug("acme").await.unwrap().unwrap();
+    let q = app.app.store.conversation_by_session(&acme.id, "q").await.unwrap().unwrap();
+    assert_eq!(q.message_count, 4, "two turns, nothing from the refused ones");
     app.put(&format!("/tenants/acme/segments/{}", seg["id"].as_str().unwrap()), json!({"isActive": false}))
         .bearer(&t.token)
         .send()

@@ -212,7 +212,7 @@ async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &Hea
         page_context: input.page_context,
         locale,
         llm,
-        knowledge,
+        knowledge: knowledge.into(),
         search: app.knowledge.clone(),
     };
     let config = agent_config(app);
