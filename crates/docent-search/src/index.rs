@@ -1,6 +1,8 @@
 //! One tenant's index: a tantivy index in memory holding the tenant's corpus entries and
 //! products, analysed for the tenant's language (lowercased, accents folded, stemmed).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use docent_domain::corpus::CorpusEntry;
 use docent_domain::product::Product;
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
@@ -60,6 +62,12 @@ pub struct Fields {
     pub in_stock: Field,
 }
 
+#[derive(Default)]
+pub struct Mixed {
+    pub products: AtomicBool,
+    pub scoped: AtomicBool,
+}
+
 pub struct TenantIndex {
     pub lang: Lang,
     /// Every analysed term ever indexed (for typo correction); deletions leave theirs behind.
@@ -68,6 +76,10 @@ pub struct TenantIndex {
     /// rather than from a dictionary or the compressed document store. Rows of deleted
     /// documents stay until the index is rebuilt.
     ids: std::sync::RwLock<Vec<Box<str>>>,
+    /// Whether a product, or a corpus entry of one segment, was ever added: until then every
+    /// document is a general corpus entry and a corpus search needs no filter (which lets
+    /// tantivy skip blocks that cannot reach the top results).
+    pub mixed: Mixed,
     pub index: Index,
     pub reader: IndexReader,
     pub fields: Fields,
@@ -97,7 +109,15 @@ impl TenantIndex {
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(lang.tokenizer(), lang.analyzer());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { lang, vocabulary: Default::default(), ids: Default::default(), index, reader, fields })
+        Ok(Self {
+            lang,
+            vocabulary: Default::default(),
+            ids: Default::default(),
+            mixed: Mixed::default(),
+            index,
+            reader,
+            fields,
+        })
     }
 
     pub fn writer(&self) -> tantivy::Result<IndexWriter> {
@@ -139,6 +159,9 @@ impl TenantIndex {
         doc.add_text(f.id, e.id.as_str());
         doc.add_u64(f.row, self.row_for(e.id.as_str()));
         doc.add_text(f.kind, "corpus");
+        if e.segment_id.is_some() {
+            self.mixed.scoped.store(true, Ordering::Relaxed);
+        }
         doc.add_text(f.segment, e.segment_id.as_ref().map_or(GENERAL, |s| s.as_str()));
         doc.add_text(f.title, &e.title);
         let body = match &e.summary {
@@ -160,6 +183,7 @@ impl TenantIndex {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, p.id.as_str());
         doc.add_u64(f.row, self.row_for(p.id.as_str()));
+        self.mixed.products.store(true, Ordering::Relaxed);
         doc.add_text(f.kind, "product");
         doc.add_text(f.segment, GENERAL);
         doc.add_text(f.title, format!("{} {}", p.name, p.sku));

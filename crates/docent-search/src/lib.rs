@@ -112,15 +112,17 @@ impl Knowledge {
     }
 
     /// The best corpus entries for `text` visible in `segment` (general ones always).
+    /// `kb_version` is the tenant's, when the caller has just read it.
     pub async fn search_corpus(
         &self,
         store: &dyn Store,
         tenant: &Tenant,
+        kb_version: Option<i64>,
         segment: Option<&str>,
         text: &str,
         limit: usize,
     ) -> Result<Vec<Hit>> {
-        self.with_fresh(store, tenant, None, |idx| {
+        self.with_fresh(store, tenant, kb_version, |idx| {
             let Some(q) = corpus_query(idx, segment, text) else { return Ok(Vec::new()) };
             let searcher = idx.reader.searcher();
             let top = prioritised(&searcher, &*q, limit)?;
@@ -170,8 +172,8 @@ impl Knowledge {
         self.with_fresh(store, tenant, None, |idx| {
             let terms = words::query_terms(idx.lang, text);
             let relevance = {
-                let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
-                query::relevance(&idx.fields, &terms, &vocabulary)
+                let mut vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+                query::relevance(&idx.fields, &terms, &mut vocabulary)
             };
             let q = query::products(&idx.fields, relevance, filter);
             let searcher = idx.reader.searcher();
@@ -187,10 +189,10 @@ impl Knowledge {
 fn corpus_query(idx: &TenantIndex, segment: Option<&str>, text: &str) -> Option<Box<dyn tantivy::query::Query>> {
     let terms = words::query_terms(idx.lang, text);
     let relevance = {
-        let vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
-        query::relevance(&idx.fields, &terms, &vocabulary)
+        let mut vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+        query::relevance(&idx.fields, &terms, &mut vocabulary)
     }?;
-    Some(query::corpus(&idx.fields, relevance, segment))
+    Some(query::corpus(&idx.fields, relevance, segment, &idx.mixed))
 }
 
 /// Top documents by BM25 score times a priority boost (priority 10 ≈ +20 %, 1 ≈ −16 %). The
@@ -345,9 +347,14 @@ mod tests {
     }
 
     fn search(idx: &TenantIndex, text: &str) -> Vec<String> {
+        search_in(idx, None, text)
+    }
+
+    fn search_in(idx: &TenantIndex, segment: Option<&str>, text: &str) -> Vec<String> {
         let terms = words::query_terms(idx.lang, text);
-        let vocabulary = idx.vocabulary.lock().unwrap();
-        let q = query::corpus(&idx.fields, query::relevance(&idx.fields, &terms, &vocabulary).unwrap(), None);
+        let mut vocabulary = idx.vocabulary.lock().unwrap();
+        let relevance = query::relevance(&idx.fields, &terms, &mut vocabulary).unwrap();
+        let q = query::corpus(&idx.fields, relevance, segment, &idx.mixed);
         drop(vocabulary);
         let searcher = idx.reader.searcher();
         let top = prioritised(&searcher, &*q, 5).unwrap();
@@ -369,5 +376,44 @@ mod tests {
         assert_eq!(search(&idx, "delivry time to canda?")[0], shipping.id.as_str());
         assert_eq!(search(&idx, "how much is ebike rentel per day")[0], rental.id.as_str());
         assert_eq!(search(&idx, "opening hours")[0], hours.id.as_str());
+    }
+
+    #[test]
+    fn corpus_search_keeps_products_and_other_segments_out_once_the_index_has_them() {
+        let idx = TenantIndex::new(Lang::English).unwrap();
+        let mut w = idx.writer().unwrap();
+        let general = entry("Bike rental", "Bikes are rented by the day.", 5);
+        idx.add_entry(&w, &general).unwrap();
+        w.commit().unwrap();
+        idx.reader.reload().unwrap();
+        assert_eq!(search(&idx, "bike rental"), [general.id.to_string()], "no filter needed yet");
+        let mut scoped = entry("Bike rental for members", "Members rent bikes cheaper.", 5);
+        let segment = docent_domain::SegmentId::generate();
+        scoped.segment_id = Some(segment.clone());
+        idx.add_entry(&w, &scoped).unwrap();
+        let product = docent_domain::product::Product {
+            id: docent_domain::ProductId::generate(),
+            sku: "B1".into(),
+            name: "Rental bike".into(),
+            description: Some("A bike for rental".into()),
+            price: 100,
+            currency: "EUR".into(),
+            url: None,
+            image_url: None,
+            tags: Vec::new(),
+            in_stock: true,
+            attributes: serde_json::json!({}),
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        };
+        idx.add_product(&w, &product).unwrap();
+        w.commit().unwrap();
+        idx.reader.reload().unwrap();
+        assert_eq!(search(&idx, "bike rental"), [general.id.to_string()], "neither the product nor the member entry");
+        let mut both = search_in(&idx, Some(segment.as_str()), "bike rental");
+        both.sort();
+        let mut expected = vec![general.id.to_string(), scoped.id.to_string()];
+        expected.sort();
+        assert_eq!(both, expected, "the segment's entry joins the general one, still no product");
     }
 }

@@ -6,7 +6,9 @@ use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
-use crate::index::{Fields, GENERAL};
+use std::sync::atomic::Ordering;
+
+use crate::index::{Fields, GENERAL, Mixed};
 use crate::words::Vocabulary;
 
 fn term_query(field: Field, term: &str, boost: f32) -> Box<dyn Query> {
@@ -16,7 +18,7 @@ fn term_query(field: Field, term: &str, boost: f32) -> Box<dyn Query> {
 
 /// The relevance part: every term in title (×3), tags (×2) and body; a term the index has
 /// never seen is replaced by its closest known spellings, scored the same way but a little lower.
-pub fn relevance(fields: &Fields, terms: &[String], vocabulary: &Vocabulary) -> Option<Box<dyn Query>> {
+pub fn relevance(fields: &Fields, terms: &[String], vocabulary: &mut Vocabulary) -> Option<Box<dyn Query>> {
     if terms.is_empty() {
         return None;
     }
@@ -37,17 +39,25 @@ fn exact(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
 }
 
-/// Corpus entries visible in `segment` (general entries, and that segment's).
-pub fn corpus(fields: &Fields, relevance: Box<dyn Query>, segment: Option<&str>) -> Box<dyn Query> {
-    let mut visible = vec![(Occur::Should, exact(fields.segment, GENERAL))];
-    if let Some(s) = segment {
-        visible.push((Occur::Should, exact(fields.segment, s)));
+/// Corpus entries visible in `segment` (general entries, and that segment's). A filter that
+/// every document of the index passes (`mixed`) is left out: the plain relevance union lets
+/// tantivy skip blocks that cannot enter the top results (block-max WAND).
+pub fn corpus(fields: &Fields, relevance: Box<dyn Query>, segment: Option<&str>, mixed: &Mixed) -> Box<dyn Query> {
+    let mut clauses = vec![(Occur::Must, relevance)];
+    if mixed.products.load(Ordering::Relaxed) {
+        clauses.push((Occur::Must, exact(fields.kind, "corpus")));
     }
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, relevance),
-        (Occur::Must, exact(fields.kind, "corpus")),
-        (Occur::Must, Box::new(BooleanQuery::new(visible))),
-    ]))
+    if mixed.scoped.load(Ordering::Relaxed) {
+        let mut visible = vec![(Occur::Should, exact(fields.segment, GENERAL))];
+        if let Some(s) = segment {
+            visible.push((Occur::Should, exact(fields.segment, s)));
+        }
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(visible))));
+    }
+    if clauses.len() == 1 {
+        return clauses.remove(0).1;
+    }
+    Box::new(BooleanQuery::new(clauses))
 }
 
 /// What a product search may be narrowed to.

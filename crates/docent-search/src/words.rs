@@ -2,7 +2,7 @@
 //! corrected to the closest words it has (edit distance 1, or 2 for long words), so a typo
 //! scores like the word it stands for.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, TokenStream};
 
@@ -75,18 +75,23 @@ fn letters(word: &str) -> u64 {
 /// Every analysed term an index has seen, for typo correction: deletions leave theirs behind.
 /// Words are grouped by length with the set of their letters, so a correction looks only at
 /// words of a near length and rules most of them out with two bit counts before computing a
-/// distance.
+/// distance. Corrections are remembered until the vocabulary grows (visitors repeat words).
 #[derive(Default)]
 pub struct Vocabulary {
     known: HashSet<String>,
     by_len: Vec<Vec<(u64, Box<str>)>>,
+    corrected: HashMap<String, Vec<String>>,
 }
+
+/// Corrections remembered at most; the memory is emptied when full.
+const REMEMBERED: usize = 10_000;
 
 impl Vocabulary {
     pub fn insert(&mut self, word: String) {
         if self.known.contains(&word) {
             return;
         }
+        self.corrected.clear();
         let len = word.chars().count();
         if len <= LONGEST + 2 {
             if self.by_len.len() <= len {
@@ -98,7 +103,19 @@ impl Vocabulary {
     }
 
     /// For a term the index does not know, the closest known terms (best first, at most 3).
-    pub fn corrections(&self, term: &str) -> Vec<String> {
+    pub fn corrections(&mut self, term: &str) -> Vec<String> {
+        if let Some(known) = self.corrected.get(term) {
+            return known.clone();
+        }
+        let found = self.closest(term);
+        if self.corrected.len() >= REMEMBERED {
+            self.corrected.clear();
+        }
+        self.corrected.insert(term.to_owned(), found.clone());
+        found
+    }
+
+    fn closest(&self, term: &str) -> Vec<String> {
         let chars: Vec<char> = term.chars().collect();
         let len = chars.len();
         if !(4..=LONGEST).contains(&len) || self.known.contains(term) {
@@ -173,6 +190,9 @@ mod tests {
         assert_eq!(vocab.corrections("dleiveri"), ["deliveri"], "two edits for a long word");
         assert!(vocab.corrections("canada").is_empty());
         assert!(vocab.corrections("zzzz").is_empty());
+        assert_eq!(vocab.corrections("canda"), ["canada"], "remembered");
+        vocab.insert("canda".to_owned());
+        assert!(vocab.corrections("canda").is_empty(), "a word learnt since is no longer corrected");
         let chars = |s: &str| s.chars().collect::<Vec<_>>();
         let mut rows = [[0; LONGEST + 3]; 2];
         assert_eq!(distance(&chars("kitten"), &chars("sitting"), 3, &mut rows), Some(3));

@@ -25,7 +25,7 @@ pub async fn execute(scope: &TurnScope<'_>, args: &Value) -> Outcome {
         return Outcome::failure("No query given", "Give a query to search for.");
     }
     let segment = Some(scope.segment.id.as_str());
-    let hits = match scope.knowledge.search_corpus(scope.store, scope.tenant, segment, query, 3).await {
+    let hits = match scope.knowledge.search_corpus(scope.store, scope.tenant, None, segment, query, 3).await {
         Ok(h) => h,
         Err(e) => {
             tracing::warn!(error = %e, "explore_corpus search failed");

@@ -121,4 +121,18 @@ impl App {
         principal.require(scope)?;
         Ok(tenant)
     }
+
+    /// As [`App::authorize`], from the checked in-memory copy of the tenant's configuration
+    /// (one indexed read, which also gives the knowledge version a search needs).
+    pub async fn authorize_cached(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        scope: Scope,
+    ) -> Result<std::sync::Arc<crate::tenant_cache::ChatTenant>, ApiError> {
+        let found = self.tenants.get(self.store.as_ref(), slug).await.map_err(ApiError::storage)?;
+        let chat = found.filter(|c| principal.can_see(&c.tenant)).ok_or_else(ApiError::tenant_not_found)?;
+        principal.require(scope)?;
+        Ok(chat)
+    }
 }

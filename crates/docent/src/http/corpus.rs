@@ -282,7 +282,8 @@ async fn search_corpus(
     Path(slug): Path<String>,
     Query(params): Query<SearchParams>,
 ) -> Result<axum::Json<SearchResults>, ApiError> {
-    let tenant = app.authorize(&principal, &slug, Scope::CorpusRead).await?;
+    let chat = app.authorize_cached(&principal, &slug, Scope::CorpusRead).await?;
+    let tenant = &chat.tenant;
     let limit = params.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return Err(ApiError::bad_request("validation_failed", "limit must be between 1 and 50").with("field", "limit"));
@@ -291,19 +292,16 @@ async fn search_corpus(
         return Err(ApiError::bad_request("validation_failed", "q must be at most 1000 characters").with("field", "q"));
     }
     let segment = match params.segment.as_deref() {
-        Some(s) => Some(
-            app.store
-                .segment_by_slug(&tenant.id, s)
-                .await
-                .map_err(ApiError::storage)?
-                .ok_or_else(|| ApiError::not_found("Segment"))?
-                .id,
-        ),
+        Some(s) => {
+            Some(&chat.segments.iter().find(|seg| seg.slug == s).ok_or_else(|| ApiError::not_found("Segment"))?.id)
+        }
         None => None,
     };
+    let kb_version = Some(chat.versions.kb);
+    let segment = segment.map(|s| s.as_str());
     let hits = app
         .knowledge
-        .search_corpus(app.store.as_ref(), &tenant, segment.as_ref().map(|s| s.as_str()), &params.q, limit as usize)
+        .search_corpus(app.store.as_ref(), tenant, kb_version, segment, &params.q, limit as usize)
         .await
         .map_err(ApiError::internal)?;
     let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();

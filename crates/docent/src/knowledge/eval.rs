@@ -127,8 +127,10 @@ pub async fn run(app: &App, dir: &Path) -> anyhow::Result<EvalReport> {
                 .find(|s| s.is_default)
                 .context("default segment")?,
         };
-        let hits =
-            app.knowledge.search_corpus(app.store.as_ref(), tenant, Some(segment.id.as_str()), &q.question, 10).await?;
+        let hits = app
+            .knowledge
+            .search_corpus(app.store.as_ref(), tenant, None, Some(segment.id.as_str()), &q.question, 10)
+            .await?;
         let rank = hits.iter().position(|h| keys.get(&h.id).is_some_and(|k| q.expected.contains(k)));
         let chat = app.tenants.get(app.store.as_ref(), &tenant.slug).await?.context("eval tenant")?;
         let knowledge = super::retrieve(app, &chat, &segment.id, &q.question, false).await;
