@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use docent_domain::corpus::CorpusEntry;
 use docent_domain::product::Product;
-use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
@@ -54,6 +56,8 @@ pub struct Fields {
     pub title: Field,
     pub content: Field,
     pub tags: Field,
+    /// A corpus entry's summary, stored only (the indexed body starts with it).
+    pub summary: Field,
     pub tag_exact: Field,
     pub priority: Field,
     /// Where the document's id is in `TenantIndex::ids`.
@@ -100,6 +104,7 @@ impl TenantIndex {
             title: builder.add_text_field("title", text.clone()),
             content: builder.add_text_field("content", text.clone()),
             tags: builder.add_text_field("tags", text),
+            summary: builder.add_text_field("summary", STORED),
             tag_exact: builder.add_text_field("tag_exact", STRING),
             priority: builder.add_u64_field("priority", FAST),
             row: builder.add_u64_field("row", FAST),
@@ -140,6 +145,19 @@ impl TenantIndex {
         rows.iter().map(|r| r.and_then(|r| ids.get(usize::try_from(r).ok()?)).map(|id| id.to_string())).collect()
     }
 
+    /// A stored corpus entry's title, summary and content, as a chat turn's context uses them.
+    pub fn passage(&self, id: String, doc: &TantivyDocument) -> crate::Passage {
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_owned);
+        let summary = text(self.fields.summary);
+        let body = text(self.fields.content).unwrap_or_default();
+        // The body is the summary, a line break, then the content (see `add_entry`).
+        let content = match &summary {
+            Some(s) => body.get(s.len() + 1..).unwrap_or_default().to_owned(),
+            None => body,
+        };
+        crate::Passage { id, title: text(self.fields.title).unwrap_or_default(), summary, content }
+    }
+
     fn learn(&self, texts: &[&str]) {
         let mut vocabulary = self.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
         let mut analyzer = self.lang.analyzer();
@@ -165,7 +183,10 @@ impl TenantIndex {
         doc.add_text(f.segment, e.segment_id.as_ref().map_or(GENERAL, |s| s.as_str()));
         doc.add_text(f.title, &e.title);
         let body = match &e.summary {
-            Some(summary) => format!("{summary}\n{}", e.content),
+            Some(summary) => {
+                doc.add_text(f.summary, summary);
+                format!("{summary}\n{}", e.content)
+            }
             None => e.content.clone(),
         };
         doc.add_text(f.content, &body);

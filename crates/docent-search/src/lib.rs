@@ -35,6 +35,15 @@ pub enum SearchError {
 
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;
 
+/// A corpus entry as the index stores it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Passage {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: String,
+}
+
 /// A ranked corpus entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
@@ -140,9 +149,11 @@ impl Knowledge {
         .await
     }
 
-    /// The ids of the best corpus entries for `text` in `segment`, best first, without
-    /// snippets: what a chat turn's retrieval needs. `kb_version` is the tenant's, when known.
-    pub async fn corpus_ids(
+    /// The best corpus entries for `text` in `segment`, best first, read from the index (which
+    /// stores what was indexed, at the version it caught up to): what a chat turn's context
+    /// needs, without snippets and without a database read. `kb_version` is the tenant's, when
+    /// known.
+    pub async fn corpus_passages(
         &self,
         store: &dyn Store,
         tenant: &Tenant,
@@ -150,12 +161,18 @@ impl Knowledge {
         segment: Option<&str>,
         text: &str,
         limit: usize,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Passage>> {
         self.with_fresh(store, tenant, kb_version, |idx| {
             let Some(q) = corpus_query(idx, segment, text) else { return Ok(Vec::new()) };
             let searcher = idx.reader.searcher();
             let top = prioritised(&searcher, &*q, limit)?;
-            Ok(ids_of(idx, &searcher, top.into_iter().map(|(_, address)| address))?.into_iter().flatten().collect())
+            let ids = ids_of(idx, &searcher, top.iter().map(|(_, address)| *address))?;
+            let mut out = Vec::with_capacity(ids.len());
+            for ((_, address), id) in top.into_iter().zip(ids) {
+                let Some(id) = id else { continue };
+                out.push(idx.passage(id, &searcher.doc(address)?));
+            }
+            Ok(out)
         })
         .await
     }
@@ -415,5 +432,36 @@ mod tests {
         let mut expected = vec![general.id.to_string(), scoped.id.to_string()];
         expected.sort();
         assert_eq!(both, expected, "the segment's entry joins the general one, still no product");
+    }
+
+    #[tokio::test]
+    async fn passages_give_back_title_summary_and_content_as_written() {
+        let idx = TenantIndex::new(Lang::English).unwrap();
+        let w = idx.writer().unwrap();
+        let mut with = entry("Returns", "Bring it back within 30 days.", 5);
+        with.summary = Some("30-day returns".into());
+        let without = entry("Opening hours", "Open 9 to 6.", 5);
+        idx.add_entry(&w, &with).unwrap();
+        idx.add_entry(&w, &without).unwrap();
+        let mut w = w;
+        w.commit().unwrap();
+        idx.reader.reload().unwrap();
+        let searcher = idx.reader.searcher();
+        let mut passages = Vec::new();
+        for text in ["returns", "opening hours"] {
+            let terms = words::query_terms(idx.lang, text);
+            let relevance = query::relevance(&idx.fields, &terms, &mut idx.vocabulary.lock().unwrap()).unwrap();
+            let q = query::corpus(&idx.fields, relevance, None, &idx.mixed);
+            let (_, address) = prioritised(&searcher, &*q, 1).unwrap()[0];
+            let id = ids_of(&idx, &searcher, [address].into_iter()).unwrap().remove(0).unwrap();
+            passages.push(idx.passage(id, &searcher.doc(address).unwrap()));
+        }
+        let expect = |e: &CorpusEntry| Passage {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            summary: e.summary.clone(),
+            content: e.content.clone(),
+        };
+        assert_eq!(passages, [expect(&with), expect(&without)]);
     }
 }

@@ -185,16 +185,14 @@ pub async fn retrieve(
     let limit = if two_tier { 10 } else { 5 };
     let (tenant, kb_version) = (&chat.tenant, Some(chat.versions.kb));
     let found =
-        app.knowledge.corpus_ids(app.store.as_ref(), tenant, kb_version, Some(segment.as_str()), message, limit);
-    let ids = match found.await {
-        Ok(ids) => ids,
+        app.knowledge.corpus_passages(app.store.as_ref(), tenant, kb_version, Some(segment.as_str()), message, limit);
+    let entries = match found.await {
+        Ok(entries) => entries,
         Err(e) => {
             tracing::warn!(error = %e, "corpus search failed; answering without knowledge");
             return Vec::new();
         }
     };
-    let mut entries = app.store.corpus_by_ids(&tenant.id, &ids).await.unwrap_or_default();
-    entries.sort_by_key(|e| ids.iter().position(|id| id == e.id.as_str()));
     let mut used = 0;
     let mut out = Vec::new();
     for e in entries {
@@ -207,7 +205,7 @@ pub async fn retrieve(
         if used > CONTEXT_CHARS && !out.is_empty() {
             break;
         }
-        out.push(Snippet { id: e.id.to_string(), title: e.title, content });
+        out.push(Snippet { id: e.id, title: e.title, content });
     }
     out
 }
