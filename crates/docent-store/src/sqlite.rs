@@ -145,7 +145,9 @@ async fn run_group(writer: &Pool<Sqlite>, writes: &[GroupedWrite]) -> Result<Vec
     }
     sql.push_str("COMMIT;");
     let mut conn = writer.acquire().await?;
-    let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql));
+    // A group's command text changes with its make-up, so only a single write's is worth keeping
+    // prepared (cached group variants held tens of MiB of prepared statements).
+    let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql)).persistent(writes.len() == 1);
     // `fetch_all` drives every statement, the `COMMIT` included.
     let rows = match bind_sql_args!(q, args).fetch_all(&mut *conn).await {
         Ok(rows) => rows,
