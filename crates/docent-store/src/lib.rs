@@ -1,7 +1,7 @@
 //! Docent's storage: the [`Store`] trait, whose methods are use-cases that each own their
 //! transaction and take the tenant first, and its two backends, SQLite (embedded, the default)
 //! and PostgreSQL (scale-out). Both run the same SQL text (see `sql.rs`) and pass one
-//! conformance suite (`tests/conformance.rs`).
+//! conformance suite (`tests/conformance/`).
 
 mod error;
 mod postgres;

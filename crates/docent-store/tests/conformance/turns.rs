@@ -1,0 +1,180 @@
+//! Chat turns: history, votes, submissions, rollups, failed and concurrent writes.
+
+use super::*;
+
+pub(crate) async fn turns_votes_and_submission_moves_keep_history_and_rollups_in_step(db: Db) {
+    use docent_domain::analytics::{ConversationFilter, NewFeedback, Rating, StatsQuery, day_floor};
+    use docent_domain::conversation::{NewSubmission, ToolExecution};
+    use docent_store::{FinishTurn, StartTurn, SubmissionMove, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let (other, _) = tenant(&db, "other").await;
+    let start = |message: &str| StartTurn {
+        conversation: conversation("s1", None),
+        user_message: message.to_owned(),
+        monthly_cap: None,
+    };
+    let TurnStart::Started { conversation: c, created: true, history } =
+        db.start_turn(&acme, start("Où sont les prix ?")).await.unwrap()
+    else {
+        panic!("a new conversation starts")
+    };
+    let texts = |h: &[docent_domain::conversation::StoredMessage]| {
+        h.iter().map(|m| format!("{}: {}", m.role, m.content)).collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&history), ["user: Où sont les prix ?"], "a new conversation's history is its first message");
+    let reply = docent_domain::MessageId::generate();
+    let execution = ToolExecution {
+        tool_name: "escalate".into(),
+        tool_type: "ESCALATE_TO_HUMAN".into(),
+        input: json!({}),
+        result: json!({}),
+        success: true,
+        summary: "s".into(),
+        created_at: Timestamp::now(),
+    };
+    let finish = FinishTurn {
+        conversation_id: c.id.clone(),
+        assistant: Some((reply.clone(), "answer".into(), "complete")),
+        executions: vec![execution],
+        escalated: true,
+        visitor_id: None,
+    };
+    db.finish_turn(&acme, finish).await.unwrap();
+    let TurnStart::Started { created: false, history, .. } = db.start_turn(&acme, start("and then?")).await.unwrap()
+    else {
+        panic!("the conversation goes on")
+    };
+    assert_eq!(
+        texts(&history),
+        ["user: Où sont les prix ?", "assistant: answer", "user: and then?"],
+        "a known conversation's turn sees every message so far, its own last"
+    );
+    let vote = |rating| NewFeedback { conversation_id: c.id.clone(), message_id: None, rating, comment: None };
+    assert!(db.record_feedback(&acme, vote(Rating::Positive)).await.unwrap().1);
+    let (changed, created) = db.record_feedback(&acme, vote(Rating::Negative)).await.unwrap();
+    assert!(!created);
+    assert_eq!(changed.message_id, reply);
+    assert!(matches!(db.record_feedback(&other, vote(Rating::Positive)).await, Err(StorageError::NotFound)));
+
+    let (rows, total) = db.list_conversations(&acme, &ConversationFilter::default(), 1, 20).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(rows[0].first_message.as_deref(), Some("Où sont les prix ?"));
+    assert_eq!((rows[0].tool_calls, rows[0].feedback.positive, rows[0].feedback.negative), (1, 0, 1));
+    assert_eq!(rows[0].conversation.status, "escalated");
+    let day = day_floor(Timestamp::now().millis());
+    let q = StatsQuery { from_day: day, to_day: day + 86_400_000, channel: None, segment_id: None, top: 10 };
+    let stats = db.conversation_stats(&acme, &q).await.unwrap();
+    let totals = stats.days.iter().fold(docent_domain::analytics::Totals::default(), |mut t, d| {
+        t.add(&d.totals);
+        t
+    });
+    assert_eq!((totals.conversations, totals.messages, totals.escalated, totals.tool_calls), (1, 3, 1, 1));
+    assert_eq!((totals.positive, totals.negative, totals.with_tool_calls), (0, 1, 1));
+    assert_eq!(stats.intents, vec![("Où sont les prix ?".to_owned(), 1)]);
+    assert!(db.conversation_stats(&other, &q).await.unwrap().days.is_empty());
+
+    let tool = db.create_tool(&acme, tool("Form", None)).await.unwrap();
+    let new = NewSubmission { tool_id: tool.id, conversation_id: c.id.clone(), visitor_id: None, data: json!({}) };
+    let sub = db.create_submission(&acme, new).await.unwrap();
+    assert_eq!(
+        db.set_submission_status(&acme, &sub.id, "RESOLVED").await.unwrap(),
+        SubmissionMove::Refused { current: "NEW".into() }
+    );
+    assert!(
+        matches!(db.set_submission_status(&acme, &sub.id, "CONTACTED").await.unwrap(), SubmissionMove::Moved(s) if s.status == "CONTACTED")
+    );
+    assert_eq!(db.set_submission_status(&other, &sub.id, "RESOLVED").await.unwrap(), SubmissionMove::NotFound);
+    let detail = db.conversation_detail(&acme, &c.id).await.unwrap().unwrap();
+    assert_eq!((detail.messages.len(), detail.submissions.len(), detail.votes.len()), (3, 1, 1));
+    assert!(db.conversation_detail(&other, &c.id).await.unwrap().is_none());
+}
+
+pub(crate) async fn a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable(db: Db) {
+    use docent_store::{FinishTurn, StartTurn, StorageError, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let start = |session: &str| StartTurn {
+        conversation: conversation(session, None),
+        user_message: "hello".to_owned(),
+        monthly_cap: None,
+    };
+    let TurnStart::Started { conversation: c, .. } = db.start_turn(&acme, start("s1")).await.unwrap() else {
+        panic!("a new conversation starts")
+    };
+    // A reply for a conversation that does not exist fails inside the one-command write…
+    let missing = FinishTurn {
+        conversation_id: docent_domain::ConversationId::generate(),
+        assistant: Some((docent_domain::MessageId::generate(), "lost".into(), "complete")),
+        executions: Vec::new(),
+        escalated: false,
+        visitor_id: None,
+    };
+    let failed = db.finish_turn(&acme, missing).await;
+    assert!(matches!(failed, Err(StorageError::NotFound | StorageError::Other(_))), "{failed:?}");
+    // …and leaves no transaction open: the next writes go through and nothing of it remains.
+    for _ in 0..3 {
+        db.start_turn(&acme, start("s1")).await.unwrap();
+    }
+    let finish = FinishTurn {
+        conversation_id: c.id.clone(),
+        assistant: Some((docent_domain::MessageId::generate(), "kept".into(), "complete")),
+        executions: Vec::new(),
+        escalated: false,
+        visitor_id: None,
+    };
+    let after = db.finish_turn(&acme, finish).await.unwrap();
+    assert_eq!(after.message_count, 5);
+    let contents: Vec<String> = db.list_messages(&acme, &c.id).await.unwrap().into_iter().map(|m| m.content).collect();
+    assert_eq!(contents, ["hello", "hello", "hello", "hello", "kept"]);
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (1, 5), "the rollup counts each stored message once");
+}
+
+/// On SQLite, concurrent turns are committed in groups: a failing write must fail only itself,
+/// and every other one lands exactly once.
+pub(crate) async fn concurrent_turn_writes_each_land_once_beside_a_failing_one(db: Db) {
+    use docent_store::{FinishTurn, StartTurn, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let start = |session: String| StartTurn {
+        conversation: conversation(&session, None),
+        user_message: "hello".to_owned(),
+        monthly_cap: None,
+    };
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let TurnStart::Started { conversation: c, .. } = db.start_turn(&acme, start(format!("s{i}"))).await.unwrap()
+        else {
+            panic!("a new conversation starts")
+        };
+        ids.push(c.id);
+    }
+    let mut writes = tokio::task::JoinSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let (db1, acme1) = (db.clone(), acme.clone());
+        // Conversation 7's reply names a conversation that does not exist.
+        let conversation_id = if i == 7 { docent_domain::ConversationId::generate() } else { id.clone() };
+        let finish = FinishTurn {
+            conversation_id,
+            assistant: Some((docent_domain::MessageId::generate(), format!("reply {i}"), "complete")),
+            executions: Vec::new(),
+            escalated: false,
+            visitor_id: None,
+        };
+        writes.spawn(async move { (format!("finish {i}"), db1.finish_turn(&acme1, finish).await.map(|_| ())) });
+        let (db2, acme2, next) = (db.clone(), acme.clone(), start(format!("s{i}")));
+        writes.spawn(async move { (format!("start {i}"), db2.start_turn(&acme2, next).await.map(|_| ())) });
+    }
+    let mut failed = Vec::new();
+    while let Some(done) = writes.join_next().await {
+        let (what, result) = done.unwrap();
+        if result.is_err() {
+            failed.push(what);
+        }
+    }
+    assert_eq!(failed, ["finish 7"], "only the bad write fails");
+    for (i, id) in ids.iter().enumerate() {
+        let messages = db.list_messages(&acme, id).await.unwrap();
+        assert_eq!(messages.len(), if i == 7 { 2 } else { 3 }, "conversation {i}: {messages:?}");
+    }
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (20, 59), "the rollup counts each stored message once");
+}
