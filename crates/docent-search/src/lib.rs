@@ -134,17 +134,13 @@ impl Knowledge {
         self.with_fresh(store, tenant, kb_version, |idx| {
             let Some(q) = corpus_query(idx, segment, text) else { return Ok(Vec::new()) };
             let searcher = idx.reader.searcher();
-            let top = prioritised(&searcher, &*q, limit)?;
             let mut snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.content)?;
             snippets.set_max_num_chars(240);
-            let ids = ids_of(idx, &searcher, top.iter().map(|(_, address)| *address))?;
-            let mut hits = Vec::with_capacity(top.len());
-            for ((score, address), id) in top.into_iter().zip(ids) {
-                let Some(id) = id else { continue };
-                let doc: TantivyDocument = searcher.doc(address)?;
-                hits.push(Hit { id, score, snippet: snippets.snippet_from_doc(&doc).to_html() });
-            }
-            Ok(hits)
+            let best = best_documents(idx, &searcher, &*q, limit)?;
+            Ok(best
+                .into_iter()
+                .map(|(score, id, doc)| Hit { id, score, snippet: snippets.snippet_from_doc(&doc).to_html() })
+                .collect())
         })
         .await
     }
@@ -164,15 +160,8 @@ impl Knowledge {
     ) -> Result<Vec<Passage>> {
         self.with_fresh(store, tenant, kb_version, |idx| {
             let Some(q) = corpus_query(idx, segment, text) else { return Ok(Vec::new()) };
-            let searcher = idx.reader.searcher();
-            let top = prioritised(&searcher, &*q, limit)?;
-            let ids = ids_of(idx, &searcher, top.iter().map(|(_, address)| *address))?;
-            let mut out = Vec::with_capacity(ids.len());
-            for ((_, address), id) in top.into_iter().zip(ids) {
-                let Some(id) = id else { continue };
-                out.push(idx.passage(id, &searcher.doc(address)?));
-            }
-            Ok(out)
+            let best = best_documents(idx, &idx.reader.searcher(), &*q, limit)?;
+            Ok(best.into_iter().map(|(_, id, doc)| idx.passage(id, &doc)).collect())
         })
         .await
     }
@@ -187,12 +176,7 @@ impl Knowledge {
         limit: usize,
     ) -> Result<Vec<(String, f32)>> {
         self.with_fresh(store, tenant, None, |idx| {
-            let terms = words::query_terms(idx.lang, text);
-            let relevance = {
-                let mut vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
-                query::relevance(&idx.fields, &terms, &mut vocabulary)
-            };
-            let q = query::products(&idx.fields, relevance, filter);
+            let q = query::products(&idx.fields, relevance(idx, text), filter);
             let searcher = idx.reader.searcher();
             let top: Vec<(Score, DocAddress)> = searcher.search(&q, &TopDocs::with_limit(limit).order_by_score())?;
             let ids = ids_of(idx, &searcher, top.iter().map(|(_, address)| *address))?;
@@ -202,14 +186,35 @@ impl Knowledge {
     }
 }
 
+/// The relevance part of a query for `text` (typos corrected against the index's vocabulary);
+/// `None` when no word of it can match.
+fn relevance(idx: &TenantIndex, text: &str) -> Option<Box<dyn tantivy::query::Query>> {
+    let terms = words::query_terms(idx.lang, text);
+    let mut vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
+    query::relevance(&idx.fields, &terms, &mut vocabulary)
+}
+
 /// The corpus query for `text` in `segment`; `None` when no word of it can match.
 fn corpus_query(idx: &TenantIndex, segment: Option<&str>, text: &str) -> Option<Box<dyn tantivy::query::Query>> {
-    let terms = words::query_terms(idx.lang, text);
-    let relevance = {
-        let mut vocabulary = idx.vocabulary.lock().unwrap_or_else(|p| p.into_inner());
-        query::relevance(&idx.fields, &terms, &mut vocabulary)
-    }?;
-    Some(query::corpus(&idx.fields, relevance, segment, &idx.mixed))
+    Some(query::corpus(&idx.fields, relevance(idx, text)?, segment, &idx.mixed))
+}
+
+/// The best `limit` documents for `q`, best first, with their score, id and stored fields.
+fn best_documents(
+    idx: &TenantIndex,
+    searcher: &tantivy::Searcher,
+    q: &dyn tantivy::query::Query,
+    limit: usize,
+) -> tantivy::Result<Vec<(Score, String, TantivyDocument)>> {
+    let top = prioritised(searcher, q, limit)?;
+    let ids = ids_of(idx, searcher, top.iter().map(|(_, address)| *address))?;
+    let mut out = Vec::with_capacity(top.len());
+    for ((score, address), id) in top.into_iter().zip(ids) {
+        if let Some(id) = id {
+            out.push((score, id, searcher.doc(address)?));
+        }
+    }
+    Ok(out)
 }
 
 /// Top documents by BM25 score times a priority boost (priority 10 ≈ +20 %, 1 ≈ −16 %). The
