@@ -338,9 +338,23 @@ pub trait ToolStore {
     async fn delete_tool(&self, tenant: &TenantId, id: &ToolId) -> Result<bool>;
 }
 
+/// A tenant's segments (personas). A tenant always has its default segment.
+#[async_trait]
+pub trait SegmentStore {
+    async fn list_segments(&self, tenant: &TenantId) -> Result<Vec<Segment>>;
+    async fn get_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<Option<Segment>>;
+    async fn segment_by_slug(&self, tenant: &TenantId, slug: &str) -> Result<Option<Segment>>;
+    async fn create_segment(&self, tenant: &TenantId, new: SegmentIn) -> Result<Segment>;
+    /// Writes name, prompt, welcome message, starters and active flag of `updated`.
+    async fn update_segment(&self, tenant: &TenantId, updated: &Segment) -> Result<Segment>;
+    /// Deletes a segment; its tools become general (offered in every segment).
+    async fn delete_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<SegmentDeletion>;
+}
+
 #[async_trait]
 pub trait Store:
-    ToolStore
+    SegmentStore
+    + ToolStore
     + TokenStore
     + VisitorStore
     + ConversationStore
@@ -368,16 +382,6 @@ pub trait Store:
     async fn update_tenant(&self, tenant: &TenantId, updated: &Tenant) -> Result<Tenant>;
     async fn count_child_tenants(&self, parent: &TenantId) -> Result<u64>;
     async fn count_conversations_since(&self, tenant: &TenantId, since: Timestamp) -> Result<u64>;
-
-    // Segments.
-    async fn list_segments(&self, tenant: &TenantId) -> Result<Vec<Segment>>;
-    async fn get_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<Option<Segment>>;
-    async fn segment_by_slug(&self, tenant: &TenantId, slug: &str) -> Result<Option<Segment>>;
-    async fn create_segment(&self, tenant: &TenantId, new: SegmentIn) -> Result<Segment>;
-    /// Writes name, prompt, welcome message, starters and active flag of `updated`.
-    async fn update_segment(&self, tenant: &TenantId, updated: &Segment) -> Result<Segment>;
-    /// Deletes a segment; its tools become general (offered in every segment).
-    async fn delete_segment(&self, tenant: &TenantId, id: &SegmentId) -> Result<SegmentDeletion>;
 
     // Conversations.
     async fn create_conversation(&self, tenant: &TenantId, new: NewConversation) -> Result<ConversationId>;

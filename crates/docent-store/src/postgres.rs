@@ -33,6 +33,7 @@ const MULTI_STATEMENT_COMMANDS: bool = false;
 /// Rows a transaction reads before changing them are locked against concurrent turns.
 const FOR_UPDATE: &str = " FOR UPDATE";
 include!("sql.rs");
+include!("sql_segments.rs");
 include!("sql_tokens.rs");
 include!("sql_tools.rs");
 include!("sql_visitors.rs");

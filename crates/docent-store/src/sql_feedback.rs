@@ -8,7 +8,7 @@ impl crate::AnalyticsStore for ThisStore {
         tenant: &TenantId,
         q: &docent_domain::analytics::StatsQuery,
     ) -> Result<docent_domain::analytics::StatsData> {
-        use crate::Store;
+        use crate::SegmentStore;
         let w =
             rollup_conditions(tenant, q.channel.as_deref(), q.segment_id.as_ref(), Some(q.from_day), Some(q.to_day));
         let sql = format!(

@@ -54,6 +54,7 @@ const MULTI_STATEMENT_COMMANDS: bool = true;
 /// Writers are serialised by `BEGIN IMMEDIATE`; there is no row locking clause.
 const FOR_UPDATE: &str = "";
 include!("sql.rs");
+include!("sql_segments.rs");
 include!("sql_tokens.rs");
 include!("sql_tools.rs");
 include!("sql_visitors.rs");
