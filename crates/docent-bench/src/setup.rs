@@ -16,6 +16,8 @@ pub struct Stack {
     pub tenant: Tenant,
     pub database_url: String,
     pub dir: tempfile::TempDir,
+    /// Docent speaks HTTP/2 to the fake model (`--llm-http1` turns it off).
+    pub llm_http2: bool,
 }
 
 impl Stack {
@@ -26,14 +28,20 @@ impl Stack {
             None => format!("sqlite://{}", dir.path().join("docent.db").display()),
         };
         let fake = stack::start_fake(bins, dir.path(), script).await?;
-        let spec = ServerSpec { data_dir: dir.path(), database_url: &database_url, wrapper: Vec::new() };
+        let llm_http2 = !opts.llm_http1;
+        let spec = ServerSpec { data_dir: dir.path(), database_url: &database_url, wrapper: Vec::new(), llm_http2 };
         let (server, _) = stack::start_server(bins, &spec, Duration::from_secs(30)).await?;
         let tenant = seed::tenant(server.addr, fake.addr, "northwind", corpus).await?;
-        Ok(Self { server, fake, tenant, database_url, dir })
+        Ok(Self { server, fake, tenant, database_url, dir, llm_http2 })
     }
 
     pub fn spec(&self) -> ServerSpec<'_> {
-        ServerSpec { data_dir: self.dir.path(), database_url: &self.database_url, wrapper: Vec::new() }
+        ServerSpec {
+            data_dir: self.dir.path(),
+            database_url: &self.database_url,
+            wrapper: Vec::new(),
+            llm_http2: self.llm_http2,
+        }
     }
 
     /// Stops the server and starts a new one on the same database; returns its start-up time.

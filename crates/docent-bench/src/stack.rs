@@ -138,6 +138,8 @@ pub struct ServerSpec<'a> {
     pub database_url: &'a str,
     /// A command the server runs under (`valgrind --tool=callgrind …`), or empty.
     pub wrapper: Vec<String>,
+    /// Model calls over HTTP/2 only (`outbound.llm_http2_only`): many streams, few sockets.
+    pub llm_http2: bool,
 }
 
 impl ServerSpec<'_> {
@@ -165,6 +167,7 @@ impl ServerSpec<'_> {
             .env("DOCENT_CHAT__PER_MINUTE", "1000000000")
             .env("DOCENT_CHAT__PER_HOUR", "1000000000")
             .env("DOCENT_OUTBOUND__ALLOW_PRIVATE", "true")
+            .env("DOCENT_OUTBOUND__LLM_HTTP2_ONLY", self.llm_http2.to_string())
             .env_remove("DOCENT_CONFIG")
             .env_remove("DOCENT_LLM__PROVIDER");
     }

@@ -132,12 +132,14 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     let mut sections = Vec::new();
     for &wanted in &opts.streams {
         let mut section = Section::new(format!("stream {wanted} SSE"));
-        // Docent holds two sockets per stream (visitor in, model out).
-        let n = wanted.min((limit.saturating_sub(256) / 2) as usize);
+        // Docent holds a socket per visitor, and one per model call unless they share HTTP/2
+        // connections.
+        let sockets = if opts.llm_http1 { 2 } else { 1 };
+        let n = wanted.min((limit.saturating_sub(256) / sockets) as usize);
         if n < wanted {
             section.note(format!(
                 "{wanted} streams asked, {n} run: the file-descriptor hard limit here is {limit} and cannot be raised \
-                 without privileges this machine does not grant; Docent needs two sockets per stream"
+                 without privileges this machine does not grant; Docent needs {sockets} socket(s) per stream"
             ));
         }
         let script = FakeScript { tokens: Some((TOKENS, GAP_MS)), ..FakeScript::default() };

@@ -40,18 +40,23 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
     routing::post,
-    serve::ListenerExt,
 };
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use serde_json::Value;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::render::{Ctx, Vendor};
 pub use crate::reply::{ErrorKind, Reply};
+pub use axum::http::Version;
 
 /// One request the fake received.
 #[derive(Clone, Debug)]
 pub struct RecordedRequest {
     pub path: String,
+    /// The HTTP version the request came in on.
+    pub version: Version,
     /// Header names in lower case (`authorization`, `x-api-key`, `anthropic-version`…).
     pub headers: BTreeMap<String, String>,
     /// The JSON body (`Value::String` with the raw text when it was not JSON).
@@ -122,13 +127,7 @@ impl FakeLlm {
             .route("/v1/chat/completions", post(openai_chat))
             .route("/api/chat", post(ollama_chat))
             .with_state(shared.clone());
-        // Small SSE frames must leave at once, not wait for Nagle.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let server = tokio::spawn(accept(listener, router));
         Ok(Self { shared, addr, server })
     }
 
@@ -186,29 +185,78 @@ impl FakeLlm {
     }
 }
 
+/// Serves HTTP/1.1 and HTTP/2 (h2c with prior knowledge, as a client configured for HTTP/2 only
+/// speaks to a plain-text endpoint). One HTTP/2 connection may carry every stream its client
+/// opens: the fake sets no concurrency limit of its own.
+async fn accept(listener: TcpListener, router: Router) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http2().max_concurrent_streams(None);
+    let builder = Arc::new(builder);
+    loop {
+        let tcp = match listener.accept().await {
+            Ok((tcp, _)) => tcp,
+            // Out of file descriptors, most likely: wait for connections to close.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        // Small SSE frames must leave at once, not wait for Nagle.
+        let _ = tcp.set_nodelay(true);
+        let (builder, service) = (builder.clone(), TowerToHyperService::new(router.clone()));
+        tokio::spawn(async move {
+            let _ = builder.serve_connection(TokioIo::new(tcp), service).await;
+        });
+    }
+}
+
 impl Drop for FakeLlm {
     fn drop(&mut self) {
         self.server.abort();
     }
 }
 
-async fn anthropic_messages(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    respond(&shared, Vendor::Anthropic, &uri, &headers, &body).await
+async fn anthropic_messages(
+    State(shared): State<Arc<Shared>>,
+    version: Version,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(&shared, Vendor::Anthropic, (version, &uri), &headers, &body).await
 }
 
-async fn openai_chat(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn openai_chat(
+    State(shared): State<Arc<Shared>>,
+    version: Version,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let vendor = if shared.mistral.load(Ordering::Relaxed) { Vendor::Mistral } else { Vendor::OpenAi };
-    respond(&shared, vendor, &uri, &headers, &body).await
+    respond(&shared, vendor, (version, &uri), &headers, &body).await
 }
 
-async fn ollama_chat(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    respond(&shared, Vendor::Ollama, &uri, &headers, &body).await
+async fn ollama_chat(
+    State(shared): State<Arc<Shared>>,
+    version: Version,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(&shared, Vendor::Ollama, (version, &uri), &headers, &body).await
 }
 
-async fn respond(shared: &Shared, vendor: Vendor, uri: &Uri, headers: &HeaderMap, raw: &Bytes) -> Response {
+async fn respond(
+    shared: &Shared,
+    vendor: Vendor,
+    target: (Version, &Uri),
+    headers: &HeaderMap,
+    raw: &Bytes,
+) -> Response {
     let body: Option<Value> = serde_json::from_slice(raw).ok();
     if shared.recording.load(Ordering::Relaxed) {
-        record(shared, uri, headers, raw, body.as_ref());
+        record(shared, target, headers, raw, body.as_ref());
     }
     let Some(body) = body else {
         return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body is not valid JSON".into()));
@@ -255,13 +303,13 @@ fn ends_with_tool_result(body: &Value) -> bool {
         || last.get("content").and_then(Value::as_array).is_some_and(|blocks| blocks.iter().any(is_result))
 }
 
-fn record(shared: &Shared, uri: &Uri, headers: &HeaderMap, raw: &Bytes, body: Option<&Value>) {
+fn record(shared: &Shared, (version, uri): (Version, &Uri), headers: &HeaderMap, raw: &Bytes, body: Option<&Value>) {
     let headers = headers
         .iter()
         .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
     let body = body.cloned().unwrap_or_else(|| Value::String(String::from_utf8_lossy(raw).into_owned()));
-    lock(&shared.requests).push(RecordedRequest { path: uri.path().to_owned(), headers, body });
+    lock(&shared.requests).push(RecordedRequest { path: uri.path().to_owned(), version, headers, body });
 }
 
 fn set_content_type(response: &mut Response, content_type: &'static str) {

@@ -74,6 +74,9 @@ pub struct StartTurn {
     pub user_message: String,
     /// The monthly cap on new conversations and the start of the month, when there is one.
     pub monthly_cap: Option<(u64, Timestamp)>,
+    /// The tenant configuration (`config`, `kb` versions) the caller checked the turn against:
+    /// when the tenant's row has moved on since, nothing is written and the start is `Stale`.
+    pub seen_versions: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +89,8 @@ pub enum TurnStart {
     },
     /// A new conversation would pass the monthly cap; nothing was written.
     LimitReached,
+    /// The tenant changed (or went) since the versions the caller saw; nothing was written.
+    Stale,
 }
 
 /// A turn's close: the assistant's message (if any was produced), the tool history, and the

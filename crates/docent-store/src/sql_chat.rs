@@ -89,17 +89,48 @@ impl chat_rows::ConversationRow {
 }
 
 /// Counts `messages` new messages of the conversation whose `column` is `value` in the daily
-/// rollup, its dimensions read from the conversation row (the SQL form of `RollupDims::of`).
-fn stage_message_rollup(batch: &mut WriteBatch, tenant: &TenantId, column: &str, value: &str, messages: i64) {
+/// rollup, its dimensions read from the conversation row (the SQL form of `RollupDims::of`);
+/// only while the tenant's versions are `seen`, when given.
+fn stage_message_rollup(
+    batch: &mut WriteBatch,
+    tenant: &TenantId,
+    (column, value): (&str, &str),
+    messages: i64,
+    seen: Option<(i64, i64)>,
+) {
+    let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(value.to_owned()), SqlArg::Int(messages)];
     let sql = format!(
         "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
          escalated, with_tool_calls, tool_calls, positive, negative) \
          SELECT tenant_id, started_at - (started_at % {DAY_MS}), channel, COALESCE(segment_id, ''), visitor_type, \
-         0, $3, 0, 0, 0, 0, 0 FROM conversations WHERE tenant_id = $1 AND {column} = $2{DAILY_CONFLICT}",
+         0, $3, 0, 0, 0, 0, 0 FROM conversations WHERE tenant_id = $1 AND {column} = $2{guard}{DAILY_CONFLICT}",
         DAY_MS = docent_domain::analytics::DAY_MS,
+        guard = versions_guard(seen, 1, &mut args),
     );
-    batch.push(sql, vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(value.to_owned()), SqlArg::Int(messages)]);
+    batch.push(sql, args);
 }
+
+/// ` AND` the tenant (parameter `$tenant`) still has the versions `seen`, binding them after
+/// `args`; empty when there is nothing to check.
+fn versions_guard(seen: Option<(i64, i64)>, tenant: usize, args: &mut Vec<SqlArg>) -> String {
+    let Some((config, kb)) = seen else { return String::new() };
+    let at = args.len();
+    args.extend([SqlArg::Int(config), SqlArg::Int(kb)]);
+    format!(
+        " AND EXISTS (SELECT 1 FROM tenants WHERE id = ${tenant} AND config_version = ${} AND kb_version = ${})",
+        at + 1,
+        at + 2
+    )
+}
+
+/// Whether the tenant's `(config, kb)` versions, as read in the turn's transaction, are the
+/// ones the caller saw (`None` read: the tenant is gone).
+fn versions_hold(seen: Option<(i64, i64)>, read: Option<(i64, i64)>) -> bool {
+    seen.is_none_or(|seen| read == Some(seen))
+}
+
+/// The tenant's versions (`$1` its id).
+const TENANT_VERSIONS: &str = "SELECT config_version, kb_version FROM tenants WHERE id = $1";
 
 /// Adds the insert of the turn's reply, if there is one; returns the number of messages added.
 fn stage_reply(batch: &mut WriteBatch, tenant: &TenantId, finish: &crate::FinishTurn, now: Timestamp) -> i64 {
@@ -146,7 +177,7 @@ impl ThisStore {
         // on PostgreSQL a turn's start and close racing on one conversation would otherwise
         // each hold the lock the other waits for.
         if added > 0 {
-            stage_message_rollup(&mut batch, tenant, "id", conv, added);
+            stage_message_rollup(&mut batch, tenant, ("id", conv), added, None);
         }
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
@@ -243,40 +274,61 @@ impl crate::ConversationStore for ThisStore {
     async fn start_turn(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
         let now = Timestamp::now();
         let new = &start.conversation;
+        let seen = start.seen_versions;
         // The common case, a known conversation, in one command (see `write_then_read`); the
-        // statements match no row when the conversation does not exist yet.
+        // statements match no row when the conversation does not exist yet, or when the tenant
+        // moved on from the versions the caller saw.
         let mut batch = WriteBatch::default();
+        let mut args = vec![
+            SqlArg::Text(docent_domain::MessageId::generate().to_string()),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(start.user_message.clone()),
+            SqlArg::Int(now.millis()),
+            SqlArg::Text(new.session_id.clone()),
+        ];
+        let guard = versions_guard(seen, 2, &mut args);
         batch.push(
-            "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
-             SELECT $1, $2, id, 'user', $3, 'complete', $4 FROM conversations WHERE tenant_id = $2 AND session_id = $5",
-            vec![
-                SqlArg::Text(docent_domain::MessageId::generate().to_string()),
-                SqlArg::Text(tenant.to_string()),
-                SqlArg::Text(start.user_message.clone()),
-                SqlArg::Int(now.millis()),
-                SqlArg::Text(new.session_id.clone()),
-            ],
+            format!(
+                "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+                 SELECT $1, $2, id, 'user', $3, 'complete', $4 FROM conversations \
+                 WHERE tenant_id = $2 AND session_id = $5{guard}"
+            ),
+            args,
         );
+        let mut args = vec![
+            SqlArg::Int(now.millis()),
+            SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(new.session_id.clone()),
+        ];
+        let guard = versions_guard(seen, 3, &mut args);
         batch.push(
-            "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
-             visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND session_id = $4",
-            vec![
-                SqlArg::Int(now.millis()),
-                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
-                SqlArg::Text(tenant.to_string()),
-                SqlArg::Text(new.session_id.clone()),
-            ],
+            format!(
+                "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
+                 visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND session_id = $4{guard}"
+            ),
+            args,
         );
-        stage_message_rollup(&mut batch, tenant, "session_id", &new.session_id, 1);
+        stage_message_rollup(&mut batch, tenant, ("session_id", &new.session_id), 1, seen);
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
         let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
              JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
              WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id";
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
-        let parts = self.write_then_read(batch, vec![(select, args.clone()), (history.to_owned(), args)]).await?;
-        if let [conversation, history] = &parts[..]
-            && let Some(row) = conversation.first()
-        {
+        let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
+        let parts =
+            self.write_then_read(batch, vec![(select, args.clone()), (history.to_owned(), args), versions]).await?;
+        let [conversation, history, versions] = &parts[..] else {
+            return Err(StorageError::corrupt(format!("{} result sets for a turn's start", parts.len())));
+        };
+        let read = versions
+            .first()
+            .map(|r| Ok::<_, StorageError>((sqlx::Row::try_get(r, "config_version")?, sqlx::Row::try_get(r, "kb_version")?)))
+            .transpose()?;
+        if !versions_hold(seen, read) {
+            return Ok(crate::TurnStart::Stale);
+        }
+        if let Some(row) = conversation.first() {
             let conversation = decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()?;
             let history = history
                 .iter()
@@ -285,6 +337,11 @@ impl crate::ConversationStore for ThisStore {
             return Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created: false, history });
         }
         let mut tx = self.begin_write().await?;
+        let read: Option<(i64, i64)> =
+            sqlx::query_as(TENANT_VERSIONS).bind(tenant.as_str()).fetch_optional(&mut *tx).await?;
+        if !versions_hold(seen, read) {
+            return Ok(crate::TurnStart::Stale);
+        }
         let sql = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2{FOR_UPDATE}"
         );

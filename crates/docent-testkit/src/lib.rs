@@ -115,9 +115,16 @@ impl TestApp {
 
     /// Spawns a second app on the same database (a restart, or another replica).
     pub async fn restart(&self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Another replica on the same database, its configuration adjusted by `tweak`.
+    pub async fn restart_with(&self, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let application = Application::build(self.config.clone()).await.unwrap();
-        Self { router: application.router(), app: application.app().clone(), config: self.config.clone(), _dir: dir }
+        let mut config = self.config.clone();
+        tweak(&mut config);
+        let application = Application::build(config.clone()).await.unwrap();
+        Self { router: application.router(), app: application.app().clone(), config, _dir: dir }
     }
 
     pub fn delete(&self, path: &str) -> TestRequest<'_> {

@@ -22,8 +22,10 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub sealer: Sealer,
-    /// The one outgoing HTTP client (model vendors, webhooks).
+    /// The outgoing HTTP client for webhooks (and model vendors unless `llm_http2_only`).
     pub http: reqwest::Client,
+    /// The client for model vendors: `http`, or an HTTP/2-only one (`outbound.llm_http2_only`).
+    pub llm_http: reqwest::Client,
     pub chat_limiter: Arc<RateLimiter>,
     /// Per-tenant search indexes, derived from the store.
     pub knowledge: Arc<docent_search::Knowledge>,
@@ -36,17 +38,23 @@ impl App {
     pub fn new(store: Arc<dyn Store>, config: Config, sealer: Sealer) -> Self {
         let admin_token_hash = config.admin_token.as_ref().map(|t| Arc::from(hash_secret(t.expose())));
         let chat_limiter = Arc::new(RateLimiter::new(config.chat.per_minute, config.chat.per_hour));
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
-            .build()
-            .unwrap_or_default();
+        let client = || {
+            reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .pool_idle_timeout(std::time::Duration::from_secs(60))
+        };
+        let http = client().build().unwrap_or_default();
+        let llm_http = match config.outbound.llm_http2_only {
+            true => client().http2_prior_knowledge().build().unwrap_or_default(),
+            false => http.clone(),
+        };
         let knowledge = Arc::new(docent_search::Knowledge::new());
         Self {
             store,
             config: Arc::new(config),
             sealer,
             http,
+            llm_http,
             chat_limiter,
             knowledge,
             tenants: Arc::default(),
@@ -143,13 +151,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = self.router();
         let jobs = self.spawn_jobs();
-        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        // SSE chunks and small envelopes must leave at once: with Nagle on, a chunk written right
-        // after the headers waits for the client's delayed ACK (~40 ms on Linux).
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        let served = crate::http::server::serve(listener, router, shutdown).await;
         jobs.abort();
         served?;
         Ok(())

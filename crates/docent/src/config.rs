@@ -180,11 +180,15 @@ pub struct OutboundConfig {
     pub allow_private: bool,
     /// Seconds for one outgoing webhook request.
     pub timeout_secs: u64,
+    /// Model calls speak HTTP/2 only: h2c with prior knowledge on `http://` base URLs (a local
+    /// gateway), HTTP/2 over TLS on `https://` ones. Off: HTTP/2 where TLS negotiates it,
+    /// HTTP/1.1 otherwise. Many streams then share few connections.
+    pub llm_http2_only: bool,
 }
 
 impl Default for OutboundConfig {
     fn default() -> Self {
-        Self { allow_private: false, timeout_secs: 15 }
+        Self { allow_private: false, timeout_secs: 15, llm_http2_only: false }
     }
 }
 
@@ -362,6 +366,8 @@ timeout_secs = 20
 [outbound]
 allow_private = false
 timeout_secs = 15
+# Model calls over HTTP/2 only (h2c on http:// base URLs; every model endpoint must speak it).
+llm_http2_only = false
 
 # The durable job queue (escalation webhooks, emails).
 [jobs]

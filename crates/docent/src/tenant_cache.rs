@@ -1,8 +1,10 @@
 //! The public chat path's in-memory copy of each tenant's configuration: the tenant row, its
-//! segments and tools, and whether it has products. A request pays one indexed read
-//! (`tenant_versions`) to check the copy; the store's triggers move `config_version` on any write
-//! to the tenant, its segments or tools, and `kb_version` on any knowledge write, whoever makes it
-//! (this replica, another one, the CLI), so a copy is never served after a committed change.
+//! segments and tools, and whether it has products. The store's triggers move `config_version`
+//! on any write to the tenant, its segments or tools, and `kb_version` on any knowledge write,
+//! whoever makes it (this replica, another one, the CLI). `get` pays one indexed read
+//! (`tenant_versions`) to check the copy; a chat turn instead takes the copy unchecked (`cached`)
+//! and has its first write check the versions it saw, retrying on a fresh copy when they moved,
+//! so a copy is never acted on after a committed change.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -79,6 +81,12 @@ impl TenantCache {
         }
         by_slug.insert(slug.to_owned(), loaded.clone());
         Ok(Some(loaded))
+    }
+
+    /// The copy of `slug` as last loaded, unchecked: whoever acts on it must check its versions
+    /// (`StartTurn::seen_versions`) and `get` a fresh one when they moved.
+    pub fn cached(&self, slug: &str) -> Option<Arc<ChatTenant>> {
+        self.read().get(slug).cloned()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<ChatTenant>>> {

@@ -72,6 +72,7 @@ macro_rules! store_test_suite {
             deleting_a_visitor_deletes_their_quotes,
             a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable,
             concurrent_turn_writes_each_land_once_beside_a_failing_one,
+            a_turn_checked_against_an_old_tenant_copy_writes_nothing,
         );
     };
     (@tests $backend:ident: $($test:ident),+ $(,)?) => {

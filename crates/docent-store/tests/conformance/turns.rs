@@ -12,6 +12,7 @@ pub(crate) async fn turns_votes_and_submission_moves_keep_history_and_rollups_in
         conversation: conversation("s1", None),
         user_message: message.to_owned(),
         monthly_cap: None,
+        seen_versions: None,
     };
     let TurnStart::Started { conversation: c, created: true, history } =
         db.start_turn(&acme, start("Où sont les prix ?")).await.unwrap()
@@ -96,6 +97,7 @@ pub(crate) async fn a_failed_turn_write_leaves_nothing_behind_and_the_writer_usa
         conversation: conversation(session, None),
         user_message: "hello".to_owned(),
         monthly_cap: None,
+        seen_versions: None,
     };
     let TurnStart::Started { conversation: c, .. } = db.start_turn(&acme, start("s1")).await.unwrap() else {
         panic!("a new conversation starts")
@@ -138,6 +140,7 @@ pub(crate) async fn concurrent_turn_writes_each_land_once_beside_a_failing_one(d
         conversation: conversation(&session, None),
         user_message: "hello".to_owned(),
         monthly_cap: None,
+        seen_versions: None,
     };
     let mut ids = Vec::new();
     for i in 0..20 {
@@ -177,4 +180,45 @@ pub(crate) async fn concurrent_turn_writes_each_land_once_beside_a_failing_one(d
     }
     let totals = db.all_time_totals(&acme, None, None).await.unwrap();
     assert_eq!((totals.conversations, totals.messages), (20, 59), "the rollup counts each stored message once");
+}
+
+/// A turn checked against a tenant copy the store has moved on from writes nothing and says so,
+/// on a known conversation (the one-command path) as on a new one; a current copy writes.
+pub(crate) async fn a_turn_checked_against_an_old_tenant_copy_writes_nothing(db: Db) {
+    use docent_store::{StartTurn, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let versions = |db: Db| async move {
+        let v = db.tenant_versions("acme").await.unwrap().unwrap();
+        (v.config, v.kb)
+    };
+    let start = |session: &str, seen| StartTurn {
+        conversation: conversation(session, None),
+        user_message: "hello".to_owned(),
+        monthly_cap: None,
+        seen_versions: Some(seen),
+    };
+    let before = versions(db.clone()).await;
+    assert!(matches!(db.start_turn(&acme, start("known", before)).await.unwrap(), TurnStart::Started { .. }));
+    let mut changed = db.tenant_by_id(&acme).await.unwrap().unwrap();
+    changed.name = "Acme renamed".into();
+    db.update_tenant(&acme, &changed).await.unwrap();
+    let after = versions(db.clone()).await;
+    assert_ne!(before, after, "a tenant write moves its versions");
+    for session in ["known", "new"] {
+        let stale = db.start_turn(&acme, start(session, before)).await.unwrap();
+        assert!(matches!(stale, TurnStart::Stale), "{session}: {stale:?}");
+    }
+    let known = db.conversation_by_session(&acme, "known").await.unwrap().unwrap();
+    assert_eq!(known.message_count, 1, "the stale turn stored nothing");
+    assert!(db.conversation_by_session(&acme, "new").await.unwrap().is_none(), "nor opened a conversation");
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (1, 1), "nor counted anything");
+    for session in ["known", "new"] {
+        let TurnStart::Started { history, .. } = db.start_turn(&acme, start(session, after)).await.unwrap() else {
+            panic!("{session}: a current copy writes")
+        };
+        assert_eq!(history.last().map(|m| m.content.as_str()), Some("hello"));
+    }
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (2, 3));
 }

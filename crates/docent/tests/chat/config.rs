@@ -1,6 +1,6 @@
 //! The chat path keeps each tenant's configuration in memory and checks it against the store's
-//! change counters on every request: a change made through any replica reaches the very next
-//! turn on every other one.
+//! change counters on every turn (in the turn's first write; a refusal is checked before it is
+//! given): a change made through any replica reaches the very next turn on every other one.
 
 use docent_testkit::fakellm::{FakeLlm, Reply};
 use docent_testkit::{Backend, TestApp, backend_suite};
@@ -69,6 +69,28 @@ async fn a_change_on_one_replica_reaches_the_next_turn_on_another(backend: Backe
     a.patch("/tenants/acme", json!({"publicChatEnabled": false})).bearer(&t.token).send().await.expect(200);
     let (status, body) = turn(&server_b, &fake, "c1").await;
     assert_eq!((status, body["code"].as_str()), (403, Some("public_chat_disabled")), "{body}");
+    // Back on: B's copy still says off, and the refusal is checked before it is given.
+    a.patch("/tenants/acme", json!({"publicChatEnabled": true})).bearer(&t.token).send().await.expect(200);
+    let (status, body) = turn(&server_b, &fake, "c1").await;
+    assert_eq!(status, 200, "{body}");
 }
 
-backend_suite!(a_change_on_one_replica_reaches_the_next_turn_on_another);
+/// A turn retried on a fresh copy of the tenant is still one request to the rate limit.
+async fn a_turn_retried_on_a_fresh_copy_counts_once_against_the_rate_limit(backend: Backend) {
+    let a = TestApp::spawn(backend).await;
+    let b = a.restart_with(|c| c.chat.per_minute = 2).await;
+    let server_b = b.serve().await;
+    let t = a.tenant("acme").await;
+    let fake = FakeLlm::start().await.unwrap();
+    assert_eq!(turn(&server_b, &fake, "c1").await.0, 200);
+    a.patch("/tenants/acme", json!({"name": "Acme renamed"})).bearer(&t.token).send().await.expect(200);
+    let (status, body) = turn(&server_b, &fake, "c1").await;
+    assert_eq!(status, 200, "the stale copy is reloaded and the turn retried: {body}");
+    let (status, body) = turn(&server_b, &fake, "c1").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")), "the third request: {body}");
+}
+
+backend_suite!(
+    a_change_on_one_replica_reaches_the_next_turn_on_another,
+    a_turn_retried_on_a_fresh_copy_counts_once_against_the_rate_limit,
+);

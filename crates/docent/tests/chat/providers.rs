@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use docent_testkit::fakellm::{ErrorKind, FakeLlm, Reply};
+use docent_testkit::fakellm::{ErrorKind, FakeLlm, Reply, Version};
 use docent_testkit::{Backend, TestApp, TestServer, WebhookReceiver, backend_suite};
 use serde_json::json;
 
@@ -199,6 +199,23 @@ async fn a_stored_tenant_key_and_a_tenant_webhook_answer_turns(backend: Backend)
     ));
 }
 
+async fn model_calls_speak_http2_only_when_configured(backend: Backend) {
+    for (http2_only, version) in [(false, Version::HTTP_11), (true, Version::HTTP_2)] {
+        let app = TestApp::spawn_with(backend, |c| c.outbound.llm_http2_only = http2_only).await;
+        let server = app.serve().await;
+        app.tenant("acme").await;
+        let fake = FakeLlm::start().await.unwrap();
+        for kind in KINDS {
+            fake.push(Reply::chunks(["Open ", "9 to 6."]));
+            let session = format!("h2-{kind}-{http2_only}");
+            let r = via(&server, &fake, kind, json!({"message": "Hours?", "sessionId": session}), false).await;
+            let texts: Vec<String> = r.events().iter().filter_map(|e| e["text"].as_str().map(str::to_owned)).collect();
+            assert_eq!(texts.concat(), "Open 9 to 6.", "{kind}, HTTP/2 only {http2_only}: {}", r.body);
+            assert_eq!(fake.last_request().unwrap().version, version, "{kind}");
+        }
+    }
+}
+
 async fn a_passthrough_base_url_inside_the_network_is_refused_unless_allowed(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.outbound.allow_private = false).await;
     let server = app.serve().await;
@@ -221,6 +238,7 @@ backend_suite!(
     a_stream_cut_midway_ends_with_an_error_event_and_keeps_the_partial,
     a_stored_tenant_key_and_a_tenant_webhook_answer_turns,
     a_passthrough_base_url_inside_the_network_is_refused_unless_allowed,
+    model_calls_speak_http2_only_when_configured,
 );
 
 mod timeouts {

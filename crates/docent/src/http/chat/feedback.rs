@@ -82,7 +82,8 @@ pub async fn post_feedback(
         })?;
         let body_key = serde_json::from_slice::<FeedbackIn>(&bytes).ok().and_then(|b| b.widget_key);
         gates::widget_key(&tenant, &headers, body_key.as_deref())?;
-        gates::rate_limit(&app, client_ip::client_ip(peer, &headers, app.config.trusted_proxies))?;
+        gates::rate_limit(&app, client_ip::client_ip(peer, &headers, app.config.trusted_proxies))
+            .map_err(gates::rate_limited)?;
         let input: FeedbackIn = parse_json(&bytes)?;
         let rating = input.rating.as_deref().ok_or_else(|| bad("rating", "rating is required"))?;
         let rating = Rating::parse(rating).ok_or_else(|| bad("rating", "rating must be positive or negative"))?;

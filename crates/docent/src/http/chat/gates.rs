@@ -53,12 +53,16 @@ pub fn widget_key(tenant: &Tenant, headers: &HeaderMap, body_key: Option<&str>) 
     if equal { Ok(()) } else { Err(ApiError::forbidden("invalid_widget_key", "Invalid or missing widget key")) }
 }
 
-pub fn rate_limit(app: &App, ip: std::net::IpAddr) -> Result<(), ApiError> {
+/// Counts the request against its IP's limits; `Err` holds the seconds to wait.
+pub fn rate_limit(app: &App, ip: std::net::IpAddr) -> Result<(), u64> {
     let key = super::client_ip::limit_key(ip);
-    app.chat_limiter.check(key, Timestamp::now().millis()).map_err(|wait| {
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests, slow down")
-            .with("retryAfter", wait.as_secs())
-    })
+    app.chat_limiter.check(key, Timestamp::now().millis()).map_err(|wait| wait.as_secs())
+}
+
+/// The rate limit's refusal, with `retryAfter` (also sent as `Retry-After`).
+pub fn rate_limited(retry_after_secs: u64) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests, slow down")
+        .with("retryAfter", retry_after_secs)
 }
 
 /// The monthly cap's refusal, with the instant the count resets.

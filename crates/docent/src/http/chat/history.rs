@@ -91,7 +91,8 @@ async fn history(
     gates::activated(app, &tenant)?;
     gates::origin(&tenant, headers)?;
     gates::widget_key(&tenant, headers, None)?;
-    gates::rate_limit(app, client_ip::client_ip(peer, headers, app.config.trusted_proxies))?;
+    gates::rate_limit(app, client_ip::client_ip(peer, headers, app.config.trusted_proxies))
+        .map_err(gates::rate_limited)?;
     let session_id = query.session_id.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let session_id = session_id.ok_or_else(|| ApiError::bad_request("invalid_request", "sessionId is required"))?;
     if session_id.chars().count() > 100 {

@@ -74,12 +74,21 @@ pub fn agent_prefix(message: &str) -> Option<(String, String)> {
     Some((clip(model, 100), rest[end + 1..].trim_start().to_owned()))
 }
 
-pub fn parse(body: &[u8], headers: &HeaderMap, max_chars: usize) -> Result<ChatRequestIn, ApiError> {
-    let body: ChatIn = if body.iter().all(u8::is_ascii_whitespace) {
-        ChatIn::default()
-    } else {
-        serde_json::from_slice(body).map_err(|e| bad(format!("Invalid JSON body: {e}")))?
-    };
+/// The body as sent (an empty body is an empty object).
+pub fn body(body: &[u8]) -> Result<ChatIn, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ChatIn::default());
+    }
+    serde_json::from_slice(body).map_err(|e| bad(format!("Invalid JSON body: {e}")))
+}
+
+#[cfg(test)]
+fn parse(body: &[u8], headers: &HeaderMap, max_chars: usize) -> Result<ChatRequestIn, ApiError> {
+    validate(self::body(body)?, headers, max_chars)
+}
+
+/// The body's fields and the request's headers, checked.
+pub fn validate(body: ChatIn, headers: &HeaderMap, max_chars: usize) -> Result<ChatRequestIn, ApiError> {
     let message = body.message.filter(|m| !m.trim().is_empty()).ok_or_else(|| bad(REQUIRED))?;
     let session_id = body.session_id.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     if session_id.is_none() && body.conversation_id.is_none() {

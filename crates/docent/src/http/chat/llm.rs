@@ -41,7 +41,7 @@ async fn guard(app: &App, url: Option<&str>, field: &str) -> Result<(), ApiError
 
 fn remote(app: &App, source: LlmSource, config: ProviderConfig) -> ResolvedLlm {
     let model = Some(config.model.clone());
-    let provider: Arc<dyn docent_llm::LlmProvider> = Arc::from(docent_llm::provider(config, app.http.clone()));
+    let provider: Arc<dyn docent_llm::LlmProvider> = Arc::from(docent_llm::provider(config, app.llm_http.clone()));
     ResolvedLlm { source, provider, model }
 }
 

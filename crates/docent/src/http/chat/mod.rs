@@ -103,36 +103,122 @@ async fn post_chat(
 ) -> Result<Response, ApiError> {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    let chat = gates::chat_tenant(&app, &slug).await?;
+    let mut incoming =
+        Incoming { headers: parts.headers, peer, segment: query.segment, body: Some(body), ..Default::default() };
+    // The tenant's copy as last loaded, not checked against the store: the turn's first write
+    // checks it (`seen_versions`). A refusal or a stale write is retried on a checked copy, so
+    // nothing is ever decided on a configuration the store has moved on from.
+    let (mut chat, mut checked) = match app.tenants.cached(&slug) {
+        Some(copy) => (copy, false),
+        None => (gates::chat_tenant(&app, &slug).await?, true),
+    };
+    let mut attempt = 1;
+    loop {
+        let last = attempt == MAX_ATTEMPTS;
+        let outcome = attempt_turn(&app, &chat, &mut incoming, !last).await;
+        let refused = match outcome {
+            Attempt::Answered(response) => return Ok(response),
+            Attempt::Refused(response) if checked || last => return Ok(response),
+            Attempt::Refused(response) => Some(response),
+            Attempt::Stale => None,
+        };
+        let current = gates::chat_tenant(&app, &slug).await?;
+        if let Some(response) = refused
+            && current.versions == chat.versions
+        {
+            return Ok(response);
+        }
+        (chat, checked) = (current, true);
+        attempt += 1;
+    }
+}
+
+/// Attempts at a turn: a stale copy is reloaded and tried again, the last attempt unchecked
+/// (a configuration rewritten between every reload and write would otherwise refuse the turn).
+const MAX_ATTEMPTS: u32 = 3;
+
+/// The request as every attempt sees it: the body is read once, the rate limit counted once.
+#[derive(Default)]
+struct Incoming {
+    headers: HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    /// `?segment=`, which wins over the body's.
+    segment: Option<String>,
+    body: Option<axum::body::Body>,
+    bytes: Option<axum::body::Bytes>,
+    /// The rate limit's verdict, once asked.
+    rate: Option<Result<(), u64>>,
+}
+
+enum Attempt {
+    Answered(Response),
+    /// A refusal decided on the copy (with its CORS headers).
+    Refused(Response),
+    /// The store moved on from the copy; nothing was written.
+    Stale,
+}
+
+/// Why a turn did not start.
+enum NotStarted {
+    Refused(ApiError),
+    Stale,
+}
+
+impl From<ApiError> for NotStarted {
+    fn from(error: ApiError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+async fn attempt_turn(app: &App, chat: &ChatTenant, incoming: &mut Incoming, check: bool) -> Attempt {
     let tenant = &chat.tenant;
-    gates::activated(&app, tenant)?;
-    let origin = gates::origin(tenant, &headers)?;
+    let gated = gates::activated(app, tenant).and_then(|()| gates::origin(tenant, &incoming.headers));
+    let origin = match gated {
+        Ok(origin) => origin,
+        Err(error) => return Attempt::Refused(error.into_response()),
+    };
     let with_cors = |mut response: Response| {
         if let Some(origin) = &origin {
             cors(response.headers_mut(), origin);
         }
         response
     };
-    let outcome = async {
-        let bytes = axum::body::to_bytes(body, app.config.body_limit).await.map_err(|_| {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large")
-        })?;
-        let body_key = serde_json::from_slice::<input::ChatIn>(&bytes).ok().and_then(|b| b.widget_key);
-        gates::widget_key(tenant, &headers, body_key.as_deref())?;
-        let ip = client_ip::client_ip(peer, &headers, app.config.trusted_proxies);
-        gates::rate_limit(&app, ip)?;
-        let mut input = input::parse(&bytes, &headers, app.config.chat.max_message_chars)?;
-        if query.segment.is_some() {
-            input.segment = query.segment;
+    match gated_turn(app, chat, incoming, check).await {
+        Ok(response) => Attempt::Answered(with_cors(response)),
+        Err(NotStarted::Refused(error)) => Attempt::Refused(with_cors(error_response(error))),
+        Err(NotStarted::Stale) => Attempt::Stale,
+    }
+}
+
+/// The gates after the origin (body, widget key, rate limit, body validation), then the turn.
+async fn gated_turn(
+    app: &App,
+    chat: &ChatTenant,
+    incoming: &mut Incoming,
+    check: bool,
+) -> Result<Response, NotStarted> {
+    let bytes = match (&incoming.bytes, incoming.body.take()) {
+        (Some(bytes), _) => bytes.clone(),
+        (None, body) => {
+            let body = body.unwrap_or_default();
+            let bytes = axum::body::to_bytes(body, app.config.body_limit).await.map_err(|_| {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large")
+            })?;
+            incoming.bytes.insert(bytes).clone()
         }
-        start(&app, &chat, input, &headers).await
+    };
+    let headers = &incoming.headers;
+    let parsed = input::body(&bytes);
+    let body_key = parsed.as_ref().ok().and_then(|b| b.widget_key.as_deref());
+    gates::widget_key(&chat.tenant, headers, body_key)?;
+    let ip = client_ip::client_ip(incoming.peer, headers, app.config.trusted_proxies);
+    let rate = *incoming.rate.get_or_insert_with(|| gates::rate_limit(app, ip));
+    rate.map_err(gates::rate_limited)?;
+    let mut input = input::validate(parsed?, headers, app.config.chat.max_message_chars)?;
+    if incoming.segment.is_some() {
+        input.segment = incoming.segment.clone();
     }
-    .await;
-    match outcome {
-        Ok(response) => Ok(with_cors(response)),
-        Err(error) => Ok(with_cors(error_response(error))),
-    }
+    start(app, chat, input, headers, check).await
 }
 
 /// Adds `Retry-After` to rate-limit refusals.
@@ -147,7 +233,13 @@ fn error_response(error: ApiError) -> Response {
     response
 }
 
-async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn start(
+    app: &App,
+    chat: &ChatTenant,
+    input: ChatRequestIn,
+    headers: &HeaderMap,
+    check: bool,
+) -> Result<Response, NotStarted> {
     let tenant = &chat.tenant;
     // With a `sessionId` the turn's first write finds the conversation (or opens it), so it is
     // not read beforehand, as long as every refusal can still be given before that write: the
@@ -158,7 +250,9 @@ async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &Hea
     let session_id = match (&input.session_id, &existing) {
         (Some(s), _) => s.clone(),
         (None, Some(c)) => c.session_id.clone(),
-        (None, None) => return Err(ApiError::bad_request("invalid_request", "message and sessionId are required")),
+        (None, None) => {
+            return Err(ApiError::bad_request("invalid_request", "message and sessionId are required").into());
+        }
     };
     let first_segment = segment(chat, input.segment.as_deref(), existing.as_ref())?;
     let visitor_id = visitor(app, tenant, input.visitor_id.as_deref()).await?;
@@ -185,13 +279,15 @@ async fn start(app: &App, chat: &ChatTenant, input: ChatRequestIn, headers: &Hea
                 },
                 user_message: input.message.clone(),
                 monthly_cap: cap.map(|c| (c, Timestamp::now().month_start())),
+                seen_versions: check.then_some((chat.versions.config, chat.versions.kb)),
             },
         )
         .await
         .map_err(ApiError::storage)?;
     let (conversation, history) = match started {
         TurnStart::Started { conversation, history, .. } => (*conversation, history),
-        TurnStart::LimitReached => return Err(gates::limit_reached()),
+        TurnStart::LimitReached => return Err(gates::limit_reached().into()),
+        TurnStart::Stale => return Err(NotStarted::Stale),
     };
     let agent_model = agent_model.or_else(|| conversation.agent_model.clone());
     // Cannot fail now: the segment asked for exists, else there is a default (`by_session`).
