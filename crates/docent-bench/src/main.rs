@@ -63,10 +63,6 @@ pub struct Opts {
     /// Corpus sizes of the search run.
     #[arg(long, global = true, value_delimiter = ',', default_values_t = [10_000, 100_000])]
     pub corpus: Vec<usize>,
-    /// Docent speaks HTTP/1.1 to the fake model, one connection per call in flight, instead of
-    /// HTTP/2 (as it does with vendors that negotiate it over TLS).
-    #[arg(long, global = true)]
-    pub llm_http1: bool,
     /// Seconds-long run of every part with tiny sizes, to check the harness (figures meaningless).
     #[arg(long, global = true)]
     pub smoke: bool,

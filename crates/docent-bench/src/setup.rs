@@ -16,7 +16,7 @@ pub struct Stack {
     pub tenant: Tenant,
     pub database_url: String,
     pub dir: tempfile::TempDir,
-    /// Docent speaks HTTP/2 to the fake model (`--llm-http1` turns it off).
+    /// Docent calls the fake model over HTTP/2 (see `FakeScript::llm_http2`).
     pub llm_http2: bool,
 }
 
@@ -28,7 +28,7 @@ impl Stack {
             None => format!("sqlite://{}", dir.path().join("docent.db").display()),
         };
         let fake = stack::start_fake(bins, dir.path(), script).await?;
-        let llm_http2 = !opts.llm_http1;
+        let llm_http2 = script.llm_http2;
         let spec = ServerSpec { data_dir: dir.path(), database_url: &database_url, wrapper: Vec::new(), llm_http2 };
         let (server, _) = stack::start_server(bins, &spec, Duration::from_secs(30)).await?;
         let tenant = seed::tenant(server.addr, fake.addr, "northwind", corpus).await?;

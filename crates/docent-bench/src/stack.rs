@@ -115,6 +115,10 @@ pub struct FakeScript {
     pub tokens: Option<(usize, u64)>,
     /// `NAME:JSON`: a tool call first, the text once the request carries the tool's result.
     pub tool_call: Option<String>,
+    /// Docent calls the fake over HTTP/2 only (`outbound.llm_http2_only`, h2c), every call in
+    /// flight sharing one connection; otherwise over HTTP/1.1 (Docent's default), a connection
+    /// per call in flight, which costs less CPU per call.
+    pub llm_http2: bool,
 }
 
 pub async fn start_fake(bins: &Bins, dir: &Path, script: &FakeScript) -> anyhow::Result<Proc> {

@@ -132,17 +132,20 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     let mut sections = Vec::new();
     for &wanted in &opts.streams {
         let mut section = Section::new(format!("stream {wanted} SSE"));
-        // Docent holds a socket per visitor, and one per model call unless they share HTTP/2
-        // connections.
-        let sockets = if opts.llm_http1 { 2 } else { 1 };
-        let n = wanted.min((limit.saturating_sub(256) / sockets) as usize);
+        // Docent holds a socket per visitor; its model calls share HTTP/2 connections, as 10,000
+        // streams with a socket each way would pass this machine's file-descriptor limit.
+        let n = wanted.min(limit.saturating_sub(256) as usize);
         if n < wanted {
             section.note(format!(
                 "{wanted} streams asked, {n} run: the file-descriptor hard limit here is {limit} and cannot be raised \
-                 without privileges this machine does not grant; Docent needs {sockets} socket(s) per stream"
+                 without privileges this machine does not grant"
             ));
         }
-        let script = FakeScript { tokens: Some((TOKENS, GAP_MS)), ..FakeScript::default() };
+        section.note(
+            "Docent calls the fake model over HTTP/2 (`outbound.llm_http2_only`, h2c): every stream's model call \
+             shares one connection, so the server holds one socket per stream, not two",
+        );
+        let script = FakeScript { tokens: Some((TOKENS, GAP_MS)), llm_http2: true, ..FakeScript::default() };
         let stack = Stack::start(bins, opts, &script, 1_000).await?;
         drive(&stack, opts, n, &mut section).await;
         stack.stop().await?;

@@ -13,7 +13,6 @@ mod health;
 mod memory;
 mod products;
 mod segments;
-pub mod server;
 mod submissions;
 mod tenants;
 mod tokens;
