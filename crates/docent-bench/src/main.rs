@@ -63,6 +63,11 @@ pub struct Opts {
     /// Corpus sizes of the search run.
     #[arg(long, global = true, value_delimiter = ',', default_values_t = [10_000, 100_000])]
     pub corpus: Vec<usize>,
+    /// Runs the server each part starts first under this command, split on spaces (e.g. `heaptrack -o /tmp/docent`
+    /// with a `docent` built with `--no-default-features`, so the system allocator serves).
+    /// Figures taken this way only describe that run.
+    #[arg(long, global = true)]
+    pub wrap_server: Option<String>,
     /// Seconds-long run of every part with tiny sizes, to check the harness (figures meaningless).
     #[arg(long, global = true)]
     pub smoke: bool,

@@ -29,8 +29,12 @@ impl Stack {
         };
         let fake = stack::start_fake(bins, dir.path(), script).await?;
         let llm_http2 = script.llm_http2;
-        let spec = ServerSpec { data_dir: dir.path(), database_url: &database_url, wrapper: Vec::new(), llm_http2 };
-        let (server, _) = stack::start_server(bins, &spec, Duration::from_secs(30)).await?;
+        let wrapper: Vec<String> =
+            opts.wrap_server.iter().flat_map(|w| w.split_whitespace()).map(str::to_owned).collect();
+        // A wrapped server (a profiler) starts slowly.
+        let timeout = Duration::from_secs(if wrapper.is_empty() { 30 } else { 300 });
+        let spec = ServerSpec { data_dir: dir.path(), database_url: &database_url, wrapper, llm_http2 };
+        let (server, _) = stack::start_server(bins, &spec, timeout).await?;
         let tenant = seed::tenant(server.addr, fake.addr, "northwind", corpus).await?;
         Ok(Self { server, fake, tenant, database_url, dir, llm_http2 })
     }

@@ -36,8 +36,8 @@ use std::{
 use axum::{
     Router,
     body::{Body, Bytes},
-    extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -216,47 +216,31 @@ impl Drop for FakeLlm {
     }
 }
 
-async fn anthropic_messages(
-    State(shared): State<Arc<Shared>>,
-    version: Version,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(&shared, Vendor::Anthropic, (version, &uri), &headers, &body).await
+async fn anthropic_messages(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    respond(&shared, Vendor::Anthropic, request).await
 }
 
-async fn openai_chat(
-    State(shared): State<Arc<Shared>>,
-    version: Version,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn openai_chat(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let vendor = if shared.mistral.load(Ordering::Relaxed) { Vendor::Mistral } else { Vendor::OpenAi };
-    respond(&shared, vendor, (version, &uri), &headers, &body).await
+    respond(&shared, vendor, request).await
 }
 
-async fn ollama_chat(
-    State(shared): State<Arc<Shared>>,
-    version: Version,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(&shared, Vendor::Ollama, (version, &uri), &headers, &body).await
+async fn ollama_chat(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    respond(&shared, Vendor::Ollama, request).await
 }
 
-async fn respond(
-    shared: &Shared,
-    vendor: Vendor,
-    target: (Version, &Uri),
-    headers: &HeaderMap,
-    raw: &Bytes,
-) -> Response {
+/// Largest request body the fake reads.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+async fn respond(shared: &Shared, vendor: Vendor, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(raw) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body could not be read".into()));
+    };
+    let raw = &raw;
     let body: Option<Value> = serde_json::from_slice(raw).ok();
     if shared.recording.load(Ordering::Relaxed) {
-        record(shared, target, headers, raw, body.as_ref());
+        record(shared, &parts, raw, body.as_ref());
     }
     let Some(body) = body else {
         return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body is not valid JSON".into()));
@@ -303,13 +287,19 @@ fn ends_with_tool_result(body: &Value) -> bool {
         || last.get("content").and_then(Value::as_array).is_some_and(|blocks| blocks.iter().any(is_result))
 }
 
-fn record(shared: &Shared, (version, uri): (Version, &Uri), headers: &HeaderMap, raw: &Bytes, body: Option<&Value>) {
-    let headers = headers
+fn record(shared: &Shared, parts: &axum::http::request::Parts, raw: &Bytes, body: Option<&Value>) {
+    let headers = parts
+        .headers
         .iter()
         .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
     let body = body.cloned().unwrap_or_else(|| Value::String(String::from_utf8_lossy(raw).into_owned()));
-    lock(&shared.requests).push(RecordedRequest { path: uri.path().to_owned(), version, headers, body });
+    lock(&shared.requests).push(RecordedRequest {
+        path: parts.uri.path().to_owned(),
+        version: parts.version,
+        headers,
+        body,
+    });
 }
 
 fn set_content_type(response: &mut Response, content_type: &'static str) {
