@@ -90,7 +90,23 @@ async fn a_turn_retried_on_a_fresh_copy_counts_once_against_the_rate_limit(backe
     assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")), "the third request: {body}");
 }
 
+/// A body refused as too large on a copy that turns out stale is refused again on the fresh one
+/// (it was read once, and its verdict is kept).
+async fn an_oversized_body_is_413_when_the_copy_was_stale(backend: Backend) {
+    let a = TestApp::spawn(backend).await;
+    let b = a.restart_with(|c| c.body_limit = 4_096).await;
+    let server_b = b.serve().await;
+    let t = a.tenant("acme").await;
+    let fake = FakeLlm::start().await.unwrap();
+    assert_eq!(turn(&server_b, &fake, "c1").await.0, 200);
+    a.patch("/tenants/acme", json!({"name": "Acme renamed"})).bearer(&t.token).send().await.expect(200);
+    let big = json!({"message": "x".repeat(8_000), "sessionId": "c1"});
+    let r = post(&server_b, "/chat/acme", &big, &[("x-agent-model", "m")]).await;
+    assert_eq!((r.status, r.json()["code"].as_str()), (413, Some("payload_too_large")), "{}", r.body);
+}
+
 backend_suite!(
     a_change_on_one_replica_reaches_the_next_turn_on_another,
     a_turn_retried_on_a_fresh_copy_counts_once_against_the_rate_limit,
+    an_oversized_body_is_413_when_the_copy_was_stale,
 );

@@ -104,7 +104,7 @@ async fn post_chat(
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
     let mut incoming =
-        Incoming { headers: parts.headers, peer, segment: query.segment, body: Some(body), ..Default::default() };
+        Incoming { headers: parts.headers, peer, segment: query.segment, body: Body::Unread(body), rate: None };
     // The tenant's copy as last loaded, not checked against the store: the turn's first write
     // checks it (`seen_versions`). A refusal or a stale write is retried on a checked copy, so
     // nothing is ever decided on a configuration the store has moved on from.
@@ -138,16 +138,36 @@ async fn post_chat(
 const MAX_ATTEMPTS: u32 = 3;
 
 /// The request as every attempt sees it: the body is read once, the rate limit counted once.
-#[derive(Default)]
 struct Incoming {
     headers: HeaderMap,
     peer: Option<std::net::IpAddr>,
     /// `?segment=`, which wins over the body's.
     segment: Option<String>,
-    body: Option<axum::body::Body>,
-    bytes: Option<axum::body::Bytes>,
+    body: Body,
     /// The rate limit's verdict, once asked.
     rate: Option<Result<(), u64>>,
+}
+
+enum Body {
+    Unread(axum::body::Body),
+    Read(axum::body::Bytes),
+    /// Over `body_limit`.
+    TooLarge,
+}
+
+impl Body {
+    /// The body's bytes, read on first use.
+    async fn bytes(&mut self, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+        if matches!(self, Self::Unread(_))
+            && let Self::Unread(body) = std::mem::replace(self, Self::TooLarge)
+        {
+            *self = axum::body::to_bytes(body, limit).await.map_or(Self::TooLarge, Self::Read);
+        }
+        match self {
+            Self::Read(bytes) => Ok(bytes.clone()),
+            _ => Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large")),
+        }
+    }
 }
 
 enum Attempt {
@@ -197,16 +217,7 @@ async fn gated_turn(
     incoming: &mut Incoming,
     check: bool,
 ) -> Result<Response, NotStarted> {
-    let bytes = match (&incoming.bytes, incoming.body.take()) {
-        (Some(bytes), _) => bytes.clone(),
-        (None, body) => {
-            let body = body.unwrap_or_default();
-            let bytes = axum::body::to_bytes(body, app.config.body_limit).await.map_err(|_| {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large")
-            })?;
-            incoming.bytes.insert(bytes).clone()
-        }
-    };
+    let bytes = incoming.body.bytes(app.config.body_limit).await?;
     let headers = &incoming.headers;
     let parsed = input::body(&bytes);
     let body_key = parsed.as_ref().ok().and_then(|b| b.widget_key.as_deref());
