@@ -285,7 +285,8 @@ async fn run_rounds(
         }
         request.messages.push(Message::Assistant { text: round_text, tool_calls: calls.clone() });
         for call in calls {
-            let (offered_tool, outcome) = execute(scope, offered, &call).await;
+            // Boxed: a tool's future (webhooks, MCP, email) would otherwise size every turn's task.
+            let (offered_tool, outcome) = Box::pin(execute(scope, offered, &call)).await;
             record(progress, &call, offered_tool, &outcome);
             request.messages.push(Message::Tool {
                 call_id: call.id.clone(),

@@ -59,6 +59,7 @@ include!("sql_tokens.rs");
 include!("sql_tools.rs");
 include!("sql_visitors.rs");
 include!("sql_chat.rs");
+include!("sql_turns.rs");
 include!("sql_jobs.rs");
 include!("sql_query.rs");
 include!("sql_history.rs");

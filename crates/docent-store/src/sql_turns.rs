@@ -1,0 +1,380 @@
+// Chat turn writes shared by both backends (see the head of `sql.rs` for how it is included):
+// a turn's start and close, in one command when they can be, with the checks they carry.
+
+/// Counts `messages` new messages of the conversation whose `column` is `value` in the daily
+/// rollup, its dimensions read from the conversation row (the SQL form of `RollupDims::of`);
+/// only while the tenant's versions are `seen`, when given.
+fn stage_message_rollup(
+    batch: &mut WriteBatch,
+    tenant: &TenantId,
+    (column, value): (&str, &str),
+    messages: i64,
+    seen: Option<(i64, i64)>,
+) {
+    let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(value.to_owned()), SqlArg::Int(messages)];
+    let sql = format!(
+        "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
+         escalated, with_tool_calls, tool_calls, positive, negative) \
+         SELECT tenant_id, started_at - (started_at % {DAY_MS}), channel, COALESCE(segment_id, ''), visitor_type, \
+         0, $3, 0, 0, 0, 0, 0 FROM conversations WHERE tenant_id = $1 AND {column} = $2{guard}{DAILY_CONFLICT}",
+        DAY_MS = docent_domain::analytics::DAY_MS,
+        guard = versions_guard(seen, 1, &mut args),
+    );
+    batch.push(sql, args);
+}
+
+/// ` AND` the tenant (parameter `$tenant`) still has the versions `seen`, binding them after
+/// `args`; empty when there is nothing to check.
+fn versions_guard(seen: Option<(i64, i64)>, tenant: usize, args: &mut Vec<SqlArg>) -> String {
+    let Some((config, kb)) = seen else { return String::new() };
+    let at = args.len();
+    args.extend([SqlArg::Int(config), SqlArg::Int(kb)]);
+    format!(
+        " AND EXISTS (SELECT 1 FROM tenants WHERE id = ${tenant} AND config_version = ${} AND kb_version = ${})",
+        at + 1,
+        at + 2
+    )
+}
+
+/// Whether the tenant's `(config, kb)` versions, as read in the turn's transaction, are the
+/// ones the caller saw (`None` read: the tenant is gone).
+fn versions_hold(seen: Option<(i64, i64)>, read: Option<(i64, i64)>) -> bool {
+    seen.is_none_or(|seen| read == Some(seen))
+}
+
+/// The tenant's versions (`$1` its id).
+const TENANT_VERSIONS: &str = "SELECT config_version, kb_version FROM tenants WHERE id = $1";
+
+/// Adds the insert of the turn's reply, if there is one; returns the number of messages added.
+fn stage_reply(batch: &mut WriteBatch, tenant: &TenantId, finish: &crate::FinishTurn, now: Timestamp) -> i64 {
+    let Some((id, content, status)) = &finish.assistant else { return 0 };
+    batch.push(
+        "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+         VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
+        vec![
+            SqlArg::Text(id.to_string()),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(finish.conversation_id.to_string()),
+            SqlArg::Text(content.clone()),
+            SqlArg::Text((*status).to_owned()),
+            SqlArg::Int(now.millis()),
+        ],
+    );
+    1
+}
+
+impl ThisStore {
+    /// A turn's start. The common case, a known conversation, is one command (see
+    /// `write_then_read`) whose statements match no row when the conversation does not exist yet
+    /// or the tenant moved on from the versions the caller saw; otherwise the transaction below.
+    async fn start_turn_in_one_command(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
+        let now = Timestamp::now();
+        let new = &start.conversation;
+        let seen = start.seen_versions;
+        let mut batch = WriteBatch::default();
+        let mut args = vec![
+            SqlArg::Text(docent_domain::MessageId::generate().to_string()),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(start.user_message.clone()),
+            SqlArg::Int(now.millis()),
+            SqlArg::Text(new.session_id.clone()),
+        ];
+        let guard = versions_guard(seen, 2, &mut args);
+        batch.push(
+            format!(
+                "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+                 SELECT $1, $2, id, 'user', $3, 'complete', $4 FROM conversations \
+                 WHERE tenant_id = $2 AND session_id = $5{guard}"
+            ),
+            args,
+        );
+        let mut args = vec![
+            SqlArg::Int(now.millis()),
+            SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(new.session_id.clone()),
+        ];
+        let guard = versions_guard(seen, 3, &mut args);
+        batch.push(
+            format!(
+                "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
+                 visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND session_id = $4{guard}"
+            ),
+            args,
+        );
+        stage_message_rollup(&mut batch, tenant, ("session_id", &new.session_id), 1, seen);
+        let select =
+            format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
+        let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
+             JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
+             WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id";
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
+        let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
+        let parts =
+            self.write_then_read(batch, vec![(select, args.clone()), (history.to_owned(), args), versions]).await?;
+        let [conversation, history, versions] = &parts[..] else {
+            return Err(StorageError::corrupt(format!("{} result sets for a turn's start", parts.len())));
+        };
+        let read = versions
+            .first()
+            .map(|r| {
+                Ok::<_, StorageError>((sqlx::Row::try_get(r, "config_version")?, sqlx::Row::try_get(r, "kb_version")?))
+            })
+            .transpose()?;
+        if !versions_hold(seen, read) {
+            return Ok(crate::TurnStart::Stale);
+        }
+        if let Some(row) = conversation.first() {
+            let conversation = decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()?;
+            let history = history
+                .iter()
+                .map(|r| decode_row::<chat_rows::MessageRow>(r).map(chat_rows::MessageRow::into_message))
+                .collect::<Result<_>>()?;
+            return Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created: false, history });
+        }
+        // Boxed: the full path's futures would otherwise make every turn's start future (held
+        // while the turn waits for the writer) several KiB larger.
+        Box::pin(self.start_turn_in_transaction(tenant, start, now)).await
+    }
+
+    /// A turn's close without tool calls or escalation (most turns), in one command: the reply,
+    /// the conversation's counters and the daily rollup.
+    async fn finish_plain_turn(
+        &self,
+        tenant: &TenantId,
+        finish: crate::FinishTurn,
+        now: Timestamp,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        let conv = finish.conversation_id.as_str();
+        let mut batch = WriteBatch::default();
+        let added = stage_reply(&mut batch, tenant, &finish, now);
+        batch.push(
+            "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
+             visitor_id = COALESCE($3, visitor_id) WHERE tenant_id = $4 AND id = $5",
+            vec![
+                SqlArg::Int(added),
+                SqlArg::Int(now.millis()),
+                SqlArg::OptText(finish.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conv.to_owned()),
+            ],
+        );
+        // The conversation row before the rollup row, in the order every turn write takes them:
+        // on PostgreSQL a turn's start and close racing on one conversation would otherwise
+        // each hold the lock the other waits for.
+        if added > 0 {
+            stage_message_rollup(&mut batch, tenant, ("id", conv), added, None);
+        }
+        let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
+        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
+        let row = parts.first().and_then(|rows| rows.first()).ok_or(StorageError::NotFound)?;
+        decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()
+    }
+
+    /// Adds the insert of a new conversation to `batch`; returns the conversation as stored.
+    fn stage_conversation(
+        batch: &mut WriteBatch,
+        tenant: &TenantId,
+        new: &crate::NewConversation,
+        user_message: &str,
+        now: Timestamp,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        let id = ConversationId::generate();
+        let conversation = docent_domain::conversation::Conversation {
+            public_id: public_uuid(&id),
+            session_id: new.session_id.clone(),
+            visitor_id: new.visitor_id.clone(),
+            segment_id: new.segment_id.clone(),
+            channel: new.channel.clone(),
+            visitor_type: new.visitor_type.clone(),
+            agent_model: new.agent_model.clone(),
+            status: "active".to_owned(),
+            page_url: new.page_url.clone(),
+            metadata: new.metadata.clone(),
+            message_count: 0,
+            started_at: now,
+            last_message_at: now,
+            id,
+        };
+        batch.push(
+            "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
+             visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at, \
+             first_message, intent_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11, $13, $14)",
+            vec![
+                SqlArg::Text(conversation.id.to_string()),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conversation.public_id.clone()),
+                SqlArg::Text(new.session_id.clone()),
+                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::OptText(new.segment_id.as_ref().map(SegmentId::to_string)),
+                SqlArg::Text(new.channel.clone()),
+                SqlArg::Text(new.visitor_type.clone()),
+                SqlArg::OptText(new.agent_model.clone()),
+                SqlArg::OptText(new.page_url.clone()),
+                SqlArg::Int(now.millis()),
+                SqlArg::Text(to_json(&new.metadata)?),
+                SqlArg::Text(docent_domain::analytics::clip_first_message(user_message)),
+                SqlArg::OptText(docent_domain::analytics::intent_key(user_message)),
+            ],
+        );
+        Ok(conversation)
+    }
+
+    /// A turn's start that may open the conversation: in a transaction that reads the tenant's
+    /// versions, the conversation and, for a new one, the monthly count.
+    async fn start_turn_in_transaction(
+        &self,
+        tenant: &TenantId,
+        start: crate::StartTurn,
+        now: Timestamp,
+    ) -> Result<crate::TurnStart> {
+        let (new, seen) = (&start.conversation, start.seen_versions);
+        let mut tx = self.begin_write().await?;
+        let read: Option<(i64, i64)> =
+            sqlx::query_as(TENANT_VERSIONS).bind(tenant.as_str()).fetch_optional(&mut *tx).await?;
+        if !versions_hold(seen, read) {
+            return Ok(crate::TurnStart::Stale);
+        }
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2{FOR_UPDATE}"
+        );
+        let existing = sqlx::query_as::<Db, chat_rows::ConversationRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(&new.session_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(chat_rows::ConversationRow::into_conversation)
+            .transpose()?;
+        let mut batch = WriteBatch::default();
+        let created = existing.is_none();
+        let mut conversation = match existing {
+            Some(c) => c,
+            None => {
+                if let Some((cap, since)) = start.monthly_cap {
+                    let (n,): (i64,) =
+                        sqlx::query_as("SELECT COUNT(*) FROM conversations WHERE tenant_id = $1 AND started_at >= $2")
+                            .bind(tenant.as_str())
+                            .bind(since.millis())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if count(n) >= cap {
+                        return Ok(crate::TurnStart::LimitReached);
+                    }
+                }
+                Self::stage_conversation(&mut batch, tenant, new, &start.user_message, now)?
+            }
+        };
+        batch.push(
+            "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+             VALUES ($1, $2, $3, 'user', $4, 'complete', $5)",
+            vec![
+                SqlArg::Text(docent_domain::MessageId::generate().to_string()),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conversation.id.to_string()),
+                SqlArg::Text(start.user_message.clone()),
+                SqlArg::Int(now.millis()),
+            ],
+        );
+        batch.push(
+            "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
+             visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND id = $4",
+            vec![
+                SqlArg::Int(now.millis()),
+                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conversation.id.to_string()),
+            ],
+        );
+        conversation.message_count += 1;
+        conversation.last_message_at = now;
+        if conversation.visitor_id.is_none() {
+            conversation.visitor_id = new.visitor_id.clone();
+        }
+        Self::rollup_turn_started(&mut batch, tenant, &conversation, created, &start.user_message);
+        batch.run(&mut tx).await?;
+        let history = sqlx::query_as::<Db, chat_rows::MessageRow>(MESSAGES_OF_CONVERSATION)
+            .bind(tenant.as_str())
+            .bind(conversation.id.as_str())
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(chat_rows::MessageRow::into_message)
+            .collect();
+        tx.commit().await?;
+        Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created, history })
+    }
+
+    /// A turn's close with tool executions or an escalation: in a transaction that reads the
+    /// conversation's counters first.
+    async fn finish_turn_in_transaction(
+        &self,
+        tenant: &TenantId,
+        finish: crate::FinishTurn,
+        now: Timestamp,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        let conv = finish.conversation_id.as_str();
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS}, tool_calls FROM conversations WHERE tenant_id = $1 AND id = $2{FOR_UPDATE}"
+        );
+        let row = sqlx::query_as::<Db, chat_rows::ConversationCallsRow>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(conv)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        let calls_before = row.tool_calls;
+        let mut conversation = row.conversation.into_conversation()?;
+        let status_before = conversation.status.clone();
+        let mut batch = WriteBatch::default();
+        for e in &finish.executions {
+            batch.push(
+                "INSERT INTO tool_executions (id, tenant_id, conversation_id, tool_name, tool_type, input, result, \
+                 success, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                vec![
+                    SqlArg::Text(format!("tex_{}", secret_suffix())),
+                    SqlArg::Text(tenant.to_string()),
+                    SqlArg::Text(conv.to_owned()),
+                    SqlArg::Text(e.tool_name.clone()),
+                    SqlArg::Text(e.tool_type.clone()),
+                    SqlArg::Text(to_json(&e.input)?),
+                    SqlArg::Text(to_json(&e.result)?),
+                    SqlArg::Bool(e.success),
+                    SqlArg::Text(e.summary.clone()),
+                    SqlArg::Int(e.created_at.millis()),
+                ],
+            );
+        }
+        let added = stage_reply(&mut batch, tenant, &finish, now);
+        let calls = i64::try_from(finish.executions.len()).unwrap_or(i64::MAX);
+        batch.push(
+            "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
+             status = CASE WHEN $3 THEN 'escalated' ELSE status END, visitor_id = COALESCE($4, visitor_id), \
+             tool_calls = tool_calls + $7 WHERE tenant_id = $5 AND id = $6",
+            vec![
+                SqlArg::Int(added),
+                SqlArg::Int(now.millis()),
+                SqlArg::Bool(finish.escalated),
+                SqlArg::OptText(finish.visitor_id.as_ref().map(VisitorId::to_string)),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(conv.to_owned()),
+                SqlArg::Int(calls),
+            ],
+        );
+        conversation.message_count += count(added);
+        conversation.last_message_at = now;
+        if finish.escalated {
+            docent_domain::conversation::STATUS_ESCALATED.clone_into(&mut conversation.status);
+        }
+        if let Some(v) = &finish.visitor_id {
+            conversation.visitor_id = Some(v.clone());
+        }
+        let before = (status_before.as_str(), calls_before);
+        Self::rollup_turn_finished(&mut batch, tenant, &conversation, before, &finish.executions, added);
+        batch.run(&mut tx).await?;
+        tx.commit().await?;
+        Ok(conversation)
+    }
+}
