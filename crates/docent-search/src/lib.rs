@@ -373,11 +373,7 @@ mod tests {
     }
 
     fn search_in(idx: &TenantIndex, segment: Option<&str>, text: &str) -> Vec<String> {
-        let terms = words::query_terms(idx.lang, text);
-        let mut vocabulary = idx.vocabulary.lock().unwrap();
-        let relevance = query::relevance(&idx.fields, &terms, &mut vocabulary).unwrap();
-        let q = query::corpus(&idx.fields, relevance, segment, &idx.mixed);
-        drop(vocabulary);
+        let q = corpus_query(idx, segment, text).unwrap();
         let searcher = idx.reader.searcher();
         let top = prioritised(&searcher, &*q, 5).unwrap();
         ids_of(idx, &searcher, top.into_iter().map(|(_, a)| a)).unwrap().into_iter().map(Option::unwrap).collect()
@@ -454,12 +450,9 @@ mod tests {
         let searcher = idx.reader.searcher();
         let mut passages = Vec::new();
         for text in ["returns", "opening hours"] {
-            let terms = words::query_terms(idx.lang, text);
-            let relevance = query::relevance(&idx.fields, &terms, &mut idx.vocabulary.lock().unwrap()).unwrap();
-            let q = query::corpus(&idx.fields, relevance, None, &idx.mixed);
-            let (_, address) = prioritised(&searcher, &*q, 1).unwrap()[0];
-            let id = ids_of(&idx, &searcher, [address].into_iter()).unwrap().remove(0).unwrap();
-            passages.push(idx.passage(id, &searcher.doc(address).unwrap()));
+            let q = corpus_query(&idx, None, text).unwrap();
+            let (_, id, doc) = best_documents(&idx, &searcher, &*q, 1).unwrap().remove(0);
+            passages.push(idx.passage(id, &doc));
         }
         let expect = |e: &CorpusEntry| Passage {
             id: e.id.to_string(),

@@ -158,9 +158,8 @@ enum Body {
 impl Body {
     /// The body's bytes, read on first use.
     async fn bytes(&mut self, limit: usize) -> Result<axum::body::Bytes, ApiError> {
-        if matches!(self, Self::Unread(_))
-            && let Self::Unread(body) = std::mem::replace(self, Self::TooLarge)
-        {
+        if let Self::Unread(body) = self {
+            let body = std::mem::take(body);
             *self = axum::body::to_bytes(body, limit).await.map_or(Self::TooLarge, Self::Read);
         }
         match self {
