@@ -1,7 +1,7 @@
 //! The embedded SQLite backend: WAL, a busy timeout, foreign keys on, one writer connection
 //! (writes start with `BEGIN IMMEDIATE`) and a pool of readers. The chat turn's writes go
 //! through a group-commit task (`write_then_read`): whatever turns are waiting when the writer
-//! comes free are sent together, as one transaction in one command.
+//! comes free run together as one transaction, each turn's statements one command.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -77,15 +77,13 @@ struct GroupedWrite {
     reply: oneshot::Sender<Result<Vec<Vec<DbRow>>>>,
 }
 
-/// Most writes sent in one group (SQLite allows 32,766 bound values per command; a turn's
-/// writes use about twenty).
+/// Most writes run in one transaction.
 const MAX_GROUP: usize = 32;
 
 impl ThisStore {
     /// Runs `batch` then `selects` in one transaction and returns each select's rows. The work
-    /// joins the writes waiting for the writer connection: they are sent together as one
-    /// command, `BEGIN IMMEDIATE`, each caller's statements and selects, `COMMIT`, so a busy
-    /// writer pays one round trip to its thread and one commit for many turns. If the group
+    /// joins the writes waiting for the writer connection: they run together as one
+    /// transaction (see `run_group`), so a busy writer pays one commit for many turns. If the group
     /// fails, it is rolled back and each write is retried alone, so one caller's failure is only
     /// its own. The work goes on if the caller goes away: it cannot be left half done.
     async fn write_then_read(&self, batch: WriteBatch, selects: Vec<(String, Vec<SqlArg>)>) -> Result<Vec<Vec<DbRow>>> {
@@ -128,46 +126,63 @@ async fn group_commit(writer: Pool<Sqlite>, mut queue: mpsc::UnboundedReceiver<G
     }
 }
 
-/// Sends `writes` as one transaction in one command; returns, per write, its selects' rows.
+/// Runs `writes` as one transaction. A lone write goes as one command, `BEGIN IMMEDIATE`, its
+/// statements, `COMMIT`; a group as `BEGIN IMMEDIATE`, one command per write, `COMMIT`. Each
+/// write's command text is the same for every write of its kind, so its statements stay prepared
+/// on the connection: compiling them afresh for every group took more of the writer thread than
+/// running them, and far more than the extra round trips to it.
 async fn run_group(writer: &Pool<Sqlite>, writes: &[GroupedWrite]) -> Result<Vec<Vec<Vec<DbRow>>>> {
-    let mut sql = String::from("BEGIN IMMEDIATE;\n");
-    let mut args = Vec::new();
-    // Each select's rows carry its number across the group: the command returns one stream.
-    let mut part = 0usize;
-    for write in writes {
-        write.batch.append_to(&mut sql, &mut args);
-        for (select, select_args) in &write.selects {
-            let tagged = select.strip_prefix("SELECT ").map(|rest| format!("SELECT {part} AS write_part, {rest}"));
-            let tagged = tagged.ok_or_else(|| crate::StorageError::Config(format!("not a SELECT: {select}")))?;
-            renumber_into(&mut sql, &tagged, args.len());
-            sql.push_str(";\n");
-            args.extend(select_args.iter().cloned());
-            part += 1;
-        }
-    }
-    sql.push_str("COMMIT;");
     let mut conn = writer.acquire().await?;
-    // A group's command text changes with its make-up, so only a single write's is worth keeping
-    // prepared (cached group variants held tens of MiB of prepared statements).
-    let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql)).persistent(writes.len() == 1);
-    // `fetch_all` drives every statement, the `COMMIT` included.
-    let rows = match bind_sql_args!(q, args).fetch_all(&mut *conn).await {
-        Ok(rows) => rows,
-        Err(e) => {
-            if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-                tracing::debug!(error = %rollback, "rollback after a failed write (none may be open)");
-            }
-            return Err(e.into());
-        }
+    let outcome = match writes {
+        [write] => run_write(&mut conn, write, true).await.map(|rows| vec![rows]),
+        _ => run_writes(&mut conn, writes).await,
     };
-    let mut parts: Vec<Vec<DbRow>> = (0..part).map(|_| Vec::new()).collect();
+    if outcome.is_err()
+        && let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await
+    {
+        tracing::debug!(error = %rollback, "rollback after a failed write (none may be open)");
+    }
+    outcome
+}
+
+async fn run_writes(conn: &mut sqlx::SqliteConnection, writes: &[GroupedWrite]) -> Result<Vec<Vec<Vec<DbRow>>>> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let mut results = Vec::with_capacity(writes.len());
+    for write in writes {
+        results.push(run_write(conn, write, false).await?);
+    }
+    sqlx::query("COMMIT").execute(&mut *conn).await?;
+    Ok(results)
+}
+
+/// Runs one write's statements and selects as one command (in its own transaction when
+/// `alone`); returns its selects' rows.
+async fn run_write(conn: &mut sqlx::SqliteConnection, write: &GroupedWrite, alone: bool) -> Result<Vec<Vec<DbRow>>> {
+    let mut sql = String::from(if alone { "BEGIN IMMEDIATE;\n" } else { "" });
+    let mut args = Vec::new();
+    write.batch.append_to(&mut sql, &mut args);
+    // Each select's rows carry its number: the command returns one stream of rows.
+    for (part, (select, select_args)) in write.selects.iter().enumerate() {
+        let tagged = select.strip_prefix("SELECT ").map(|rest| format!("SELECT {part} AS write_part, {rest}"));
+        let tagged = tagged.ok_or_else(|| crate::StorageError::Config(format!("not a SELECT: {select}")))?;
+        renumber_into(&mut sql, &tagged, args.len());
+        sql.push_str(";\n");
+        args.extend(select_args.iter().cloned());
+    }
+    if alone {
+        sql.push_str("COMMIT;");
+    }
+    let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql));
+    // `fetch_all` drives every statement, the `COMMIT` included.
+    let rows = bind_sql_args!(q, args).fetch_all(&mut *conn).await?;
+    let mut parts: Vec<Vec<DbRow>> = write.selects.iter().map(|_| Vec::new()).collect();
     for row in rows {
         let at: i64 = sqlx::Row::try_get(&row, "write_part")?;
+        let count = parts.len();
         parts
             .get_mut(usize::try_from(at).unwrap_or(usize::MAX))
-            .ok_or_else(|| crate::StorageError::corrupt(format!("a row of select {at} of {part}")))?
+            .ok_or_else(|| crate::StorageError::corrupt(format!("a row of select {at} of {count}")))?
             .push(row);
     }
-    let mut parts = parts.into_iter();
-    Ok(writes.iter().map(|w| parts.by_ref().take(w.selects.len()).collect()).collect())
+    Ok(parts)
 }
