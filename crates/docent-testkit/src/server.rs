@@ -1,7 +1,6 @@
 //! A real socket for tests where streaming, client disconnects or headers on the wire matter:
-//! the same router as `TestApp`, served on `127.0.0.1:0` with peer addresses, until dropped.
-
-use std::net::SocketAddr;
+//! the same router as `TestApp`, served on `127.0.0.1:0` by Docent's own accept loop, until
+//! dropped.
 
 use tokio::sync::oneshot;
 
@@ -17,14 +16,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let service = self.router.clone().into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let shutdown = async {
+            let _ = rx.await;
+        };
+        tokio::spawn(docent::http::server::serve(listener, self.router.clone(), shutdown));
         TestServer { base, shutdown: Some(tx) }
     }
 

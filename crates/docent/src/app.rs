@@ -151,13 +151,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = self.router();
         let jobs = self.spawn_jobs();
-        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        // SSE chunks and small envelopes must leave at once: with Nagle on, a chunk written right
-        // after the headers waits for the client's delayed ACK (~40 ms on Linux).
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        let served = crate::http::server::serve(listener, router, shutdown).await;
         jobs.abort();
         served?;
         Ok(())

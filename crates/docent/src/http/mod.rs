@@ -13,6 +13,7 @@ mod health;
 mod memory;
 mod products;
 mod segments;
+pub mod server;
 mod submissions;
 mod tenants;
 mod tokens;

@@ -1,4 +1,4 @@
-//! A client that leaves mid-stream, prompt injection, and other tenants' data.
+//! A client that leaves mid-stream or stops sending, prompt injection, and other tenants' data.
 
 use std::time::Duration;
 
@@ -46,6 +46,40 @@ async fn a_client_that_disconnects_mid_stream_loses_nothing_already_said(backend
     assert!(!stored[1].content.is_empty());
     // The server keeps serving.
     assert_eq!(agent(&server, "acme", json!({"message": "Hi", "sessionId": "next"})).await.status, 200);
+}
+
+/// A client may close its sending side once its request is out (HTTP/1.1 half-close): the turn
+/// is answered and stored all the same.
+async fn a_client_that_stops_sending_after_its_request_still_gets_the_answer(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn(backend).await;
+    let server = app.serve().await;
+    app.tenant("acme").await;
+    let fake = FakeLlm::start().await.unwrap();
+    // The model takes a while, so the close arrives while the turn is in flight.
+    fake.push(Reply::tokens(5, Duration::from_millis(60)));
+    let body = json!({"message": "Hello there", "sessionId": "half"}).to_string();
+    let request = format!(
+        "POST /chat/acme HTTP/1.1\r\nhost: docent\r\ncontent-type: application/json\r\n\
+         x-agent-model: claude-opus-4-7\r\nx-llm-provider: openai\r\nx-llm-key: k\r\n\
+         x-llm-base-url: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        fake.openai_base_url(),
+        body.len()
+    );
+    let mut tcp = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://")).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    tcp.shutdown().await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_string(&mut answer)).await.unwrap().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let envelope: serde_json::Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(envelope["sessionId"], "half");
+    assert_eq!(envelope["messageCount"], 2);
+    let acme = app.app.store.tenant_by_slug("acme").await.unwrap().unwrap();
+    let conv = app.app.store.conversation_by_session(&acme.id, "half").await.unwrap().unwrap();
+    let stored = app.app.store.list_messages(&acme.id, &conv.id).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[1].content, envelope["message"].as_str().unwrap());
 }
 
 async fn prompt_injection_cannot_reach_other_tenants_or_raw_tool_inputs(backend: Backend) {
@@ -119,5 +153,6 @@ async fn prompt_injection_cannot_reach_other_tenants_or_raw_tool_inputs(backend:
 
 backend_suite!(
     a_client_that_disconnects_mid_stream_loses_nothing_already_said,
+    a_client_that_stops_sending_after_its_request_still_gets_the_answer,
     prompt_injection_cannot_reach_other_tenants_or_raw_tool_inputs,
 );
