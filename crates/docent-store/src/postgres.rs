@@ -32,6 +32,10 @@ type ThisStore = PgStore;
 const MULTI_STATEMENT_COMMANDS: bool = false;
 /// Rows a transaction reads before changing them are locked against concurrent turns.
 const FOR_UPDATE: &str = " FOR UPDATE";
+/// A conversation's messages (`m`) as one JSON array of `[id, role, content, status,
+/// created_at]` arrays, oldest first.
+const MESSAGES_AS_JSON: &str = "COALESCE(json_agg(json_build_array(m.id, m.role, m.content, m.status, \
+     m.created_at) ORDER BY m.created_at, m.id), '[]')::text";
 include!("sql.rs");
 include!("sql_segments.rs");
 include!("sql_tokens.rs");

@@ -27,7 +27,9 @@ mod chat_rows {
         pub tool_calls: i64,
     }
 
-    #[derive(sqlx::FromRow)]
+    /// Also read from `MESSAGES_AS_JSON`'s arrays (serde takes a struct from a sequence in
+    /// field order).
+    #[derive(sqlx::FromRow, serde::Deserialize)]
     pub(super) struct MessageRow {
         pub id: String,
         pub role: String,

@@ -92,7 +92,11 @@ impl crate::CorpusStore for ThisStore {
         let mut ids = Vec::with_capacity(entries.len());
         for fields in &entries {
             let (id, created) = Self::write_entry(&mut tx, tenant, None, fields, now).await?;
-            if created { counted.created += 1 } else { counted.updated += 1 }
+            if created {
+                counted.created += 1
+            } else {
+                counted.updated += 1
+            }
             ids.push(id);
         }
         Self::record_kb_changes(&mut tx, tenant, "corpus", &ids).await?;

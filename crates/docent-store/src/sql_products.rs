@@ -29,8 +29,9 @@ impl crate::ProductStore for ThisStore {
         let search = search.map(str::trim).filter(|s| !s.is_empty()).map(like_pattern);
         let filter = "WHERE tenant_id = $1 AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\' \
              OR LOWER(sku) LIKE $2 ESCAPE '\\')";
-        let sql =
-            format!("SELECT {PRODUCT_COLUMNS} FROM products {filter} ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4");
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products {filter} ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        );
         let rows = sqlx::query_as::<Db, kb_rows::ProductRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(search.as_deref())
@@ -116,7 +117,11 @@ impl crate::ProductStore for ThisStore {
         let mut ids = Vec::with_capacity(products.len());
         for fields in &products {
             let (id, created) = Self::write_product(&mut tx, tenant, None, fields, now).await?;
-            if created { counted.created += 1 } else { counted.updated += 1 }
+            if created {
+                counted.created += 1
+            } else {
+                counted.updated += 1
+            }
             ids.push(id);
         }
         Self::record_kb_changes(&mut tx, tenant, "product", &ids).await?;
@@ -150,7 +155,8 @@ impl crate::ProductStore for ThisStore {
         after: &str,
         limit: u32,
     ) -> Result<Vec<docent_domain::product::Product>> {
-        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        let sql =
+            format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3");
         sqlx::query_as::<Db, kb_rows::ProductRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(after)

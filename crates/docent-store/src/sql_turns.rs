@@ -105,13 +105,16 @@ impl ThisStore {
         stage_message_rollup(&mut batch, tenant, ("session_id", &new.session_id), 1, seen);
         let select =
             format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
-        let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
+        // The history as one row: on SQLite each row the writer hands back is a wake-up of the
+        // task all turns queue behind, and a 20-turn conversation has 40 of them.
+        let history = format!(
+            "SELECT {MESSAGES_AS_JSON} AS messages FROM conversations c \
              JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
-             WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id";
+             WHERE c.tenant_id = $1 AND c.session_id = $2"
+        );
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
         let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
-        let parts =
-            self.write_then_read(batch, vec![(select, args.clone()), (history.to_owned(), args), versions]).await?;
+        let parts = self.write_then_read(batch, vec![(select, args.clone()), (history, args), versions]).await?;
         let [conversation, history, versions] = &parts[..] else {
             return Err(StorageError::corrupt(format!("{} result sets for a turn's start", parts.len())));
         };
@@ -126,10 +129,15 @@ impl ThisStore {
         }
         if let Some(row) = conversation.first() {
             let conversation = decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()?;
-            let history = history
-                .iter()
-                .map(|r| decode_row::<chat_rows::MessageRow>(r).map(chat_rows::MessageRow::into_message))
-                .collect::<Result<_>>()?;
+            let messages: String = match history.first() {
+                Some(row) => sqlx::Row::try_get(row, "messages")?,
+                None => return Err(StorageError::corrupt("no history row for a turn's start".into())),
+            };
+            let history = serde_json::from_str::<Vec<chat_rows::MessageRow>>(&messages)
+                .map_err(|e| StorageError::corrupt(format!("a turn's history: {e}")))?
+                .into_iter()
+                .map(chat_rows::MessageRow::into_message)
+                .collect();
             return Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created: false, history });
         }
         // Boxed: the full path's futures would otherwise make every turn's start future (held

@@ -50,6 +50,11 @@ pub(crate) async fn turns_votes_and_submission_moves_keep_history_and_rollups_in
         ["user: Où sont les prix ?", "assistant: answer", "user: and then?"],
         "a known conversation's turn sees every message so far, its own last"
     );
+    assert_eq!(
+        history,
+        db.list_messages(&acme, &c.id).await.unwrap(),
+        "the start's history (one JSON row) carries what the messages hold: ids, statuses, times"
+    );
     let vote = |rating| NewFeedback { conversation_id: c.id.clone(), message_id: None, rating, comment: None };
     assert!(db.record_feedback(&acme, vote(Rating::Positive)).await.unwrap().1);
     let (changed, created) = db.record_feedback(&acme, vote(Rating::Negative)).await.unwrap();
