@@ -1,6 +1,7 @@
 //! The processes under test: the release `docent` and `docent-fakellm` binaries (found beside
 //! this one in `target/release`, never built here), each on a free loopback port, stopped with
-//! SIGTERM and killed if they outlive their grace period or the harness.
+//! SIGTERM and killed if they outlive their grace period or the harness, each with its process
+//! group (a profiler wrapping the server and the server under it).
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -60,7 +61,9 @@ pub struct Proc {
 impl Proc {
     pub fn spawn(mut command: Command, addr: SocketAddr, log: &Path) -> anyhow::Result<Self> {
         let log = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-        command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).kill_on_drop(true);
+        // A group of its own, so a wrapper (a profiler) and the server it runs get the signals
+        // together: a wrapper that detaches on SIGTERM (strace) left the server running.
+        command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).kill_on_drop(true).process_group(0);
         let child = command.spawn().context("starting a process under test")?;
         let pid = child.id().context("the process exited at once")?;
         Ok(Self { child, addr, pid })
@@ -98,13 +101,28 @@ impl Proc {
 
     /// SIGTERM, then SIGKILL after `grace`.
     pub async fn stop(&mut self, grace: Duration) -> anyhow::Result<()> {
-        if let Some(pid) = rustix::process::Pid::from_raw(self.pid as i32) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-        }
+        self.signal_group(rustix::process::Signal::TERM);
         if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+            self.signal_group(rustix::process::Signal::KILL);
             self.child.kill().await?;
         }
         Ok(())
+    }
+
+    /// Signals the process and whatever it started (its process group).
+    fn signal_group(&self, signal: rustix::process::Signal) {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.pid as i32) {
+            let _ = rustix::process::kill_process_group(pid, signal);
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // Only while the leader is unreaped is the group surely still this one's.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.signal_group(rustix::process::Signal::KILL);
+        }
     }
 }
 
