@@ -237,10 +237,9 @@ async fn respond(shared: &Shared, vendor: Vendor, request: Request) -> Response 
     let Ok(raw) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body could not be read".into()));
     };
-    let raw = &raw;
-    let body: Option<Value> = serde_json::from_slice(raw).ok();
+    let body: Option<Value> = serde_json::from_slice(&raw).ok();
     if shared.recording.load(Ordering::Relaxed) {
-        record(shared, &parts, raw, body.as_ref());
+        record(shared, &parts, &raw, body.as_ref());
     }
     let Some(body) = body else {
         return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body is not valid JSON".into()));

@@ -230,6 +230,27 @@ impl crate::ConversationStore for ThisStore {
     }
 }
 
+/// A tool execution as a new `tool_executions` row, with a new id: the values of `id, tenant_id,
+/// conversation_id, tool_name, tool_type, input, result, success, summary, created_at`.
+fn execution_row(
+    tenant: &TenantId,
+    conversation: &str,
+    e: &docent_domain::conversation::ToolExecution,
+) -> Result<Vec<SqlArg>> {
+    Ok(vec![
+        SqlArg::Text(format!("tex_{}", secret_suffix())),
+        SqlArg::Text(tenant.to_string()),
+        SqlArg::Text(conversation.to_owned()),
+        SqlArg::Text(e.tool_name.clone()),
+        SqlArg::Text(e.tool_type.clone()),
+        SqlArg::Text(to_json(&e.input)?),
+        SqlArg::Text(to_json(&e.result)?),
+        SqlArg::Bool(e.success),
+        SqlArg::Text(e.summary.clone()),
+        SqlArg::Int(e.created_at.millis()),
+    ])
+}
+
 fn secret_suffix() -> String {
     docent_domain::secret::random_base62(20)
 }

@@ -185,18 +185,7 @@ impl crate::AnalyticsStore for ThisStore {
             rollups.opening(&dims, new.page_url.as_deref(), first, 1);
             for e in &c.executions {
                 rollups.tool(&dims, &e.tool_name, 1);
-                executions.push(vec![
-                    SqlArg::Text(format!("tex_{}", secret_suffix())),
-                    t(),
-                    SqlArg::Text(id.clone()),
-                    SqlArg::Text(e.tool_name.clone()),
-                    SqlArg::Text(e.tool_type.clone()),
-                    SqlArg::Text(to_json(&e.input)?),
-                    SqlArg::Text(to_json(&e.result)?),
-                    SqlArg::Bool(e.success),
-                    SqlArg::Text(e.summary.clone()),
-                    SqlArg::Int(e.created_at.millis()),
-                ]);
+                executions.push(execution_row(tenant, &id, e)?);
             }
             conversations.push(vec![
                 SqlArg::Text(id.clone()),

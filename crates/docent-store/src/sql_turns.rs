@@ -341,18 +341,7 @@ impl ThisStore {
             batch.push(
                 "INSERT INTO tool_executions (id, tenant_id, conversation_id, tool_name, tool_type, input, result, \
                  success, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                vec![
-                    SqlArg::Text(format!("tex_{}", secret_suffix())),
-                    SqlArg::Text(tenant.to_string()),
-                    SqlArg::Text(conv.to_owned()),
-                    SqlArg::Text(e.tool_name.clone()),
-                    SqlArg::Text(e.tool_type.clone()),
-                    SqlArg::Text(to_json(&e.input)?),
-                    SqlArg::Text(to_json(&e.result)?),
-                    SqlArg::Bool(e.success),
-                    SqlArg::Text(e.summary.clone()),
-                    SqlArg::Int(e.created_at.millis()),
-                ],
+                execution_row(tenant, conv, e)?,
             );
         }
         let added = stage_reply(&mut batch, tenant, &finish, now);
