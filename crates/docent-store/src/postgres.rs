@@ -22,12 +22,14 @@ impl PgStore {
         Ok(Self { reader: pool.clone(), writer: pool })
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
+    async fn begin_write(&self) -> Result<WriteTx> {
         Ok(self.writer.begin().await?)
     }
 }
 
 type ThisStore = PgStore;
+/// Row locks keep concurrent writers apart: no store-wide write lock.
+type WriteTx = Transaction<'static, Postgres>;
 /// One statement per command in the extended protocol (see `WriteBatch`).
 const MULTI_STATEMENT_COMMANDS: bool = false;
 /// Rows a transaction reads before changing them are locked against concurrent turns.
@@ -56,15 +58,39 @@ include!("sql_quotes.rs");
 impl ThisStore {
     /// Runs `batch` then `selects` in one transaction (statement by statement: see
     /// `WriteBatch`); returns each select's rows.
-    async fn write_then_read(&self, batch: WriteBatch, selects: Vec<(String, Vec<SqlArg>)>) -> Result<Vec<Vec<DbRow>>> {
+    async fn write_then_read(
+        &self,
+        batch: WriteBatch,
+        selects: Vec<(String, Vec<SqlArg>)>,
+    ) -> Result<Vec<Vec<OwnedRow>>> {
         let mut tx = self.begin_write().await?;
         batch.run(&mut tx).await?;
         let mut out = Vec::with_capacity(selects.len());
         for (select, args) in selects {
             let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(select));
-            out.push(bind_sql_args!(q, args).fetch_all(&mut *tx).await?);
+            let rows = bind_sql_args!(q, args).fetch_all(&mut *tx).await?;
+            out.push(rows.iter().map(owned_row).collect::<Result<_>>()?);
         }
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// A row as `write_then_read` returns it, read by each column's type (the types the schema
+/// uses: integers, booleans, text).
+fn owned_row(row: &sqlx::postgres::PgRow) -> Result<OwnedRow> {
+    use sqlx::{Column, Row, TypeInfo};
+    let mut owned = OwnedRow::with_capacity(row.columns().len());
+    for column in row.columns() {
+        let at = column.ordinal();
+        let value = match column.type_info().name() {
+            "INT8" => row.try_get::<Option<i64>, _>(at)?.into(),
+            "INT4" => row.try_get::<Option<i32>, _>(at)?.into(),
+            "INT2" => row.try_get::<Option<i16>, _>(at)?.into(),
+            "BOOL" => row.try_get::<Option<bool>, _>(at)?.into(),
+            _ => row.try_get::<Option<String>, _>(at)?.into(),
+        };
+        owned.insert(column.name().to_owned(), value);
+    }
+    Ok(owned)
 }

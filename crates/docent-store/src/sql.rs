@@ -212,7 +212,7 @@ fn like_pattern(search: &str) -> String {
 }
 
 impl ThisStore {
-    async fn tool_in(tx: &mut sqlx::Transaction<'static, Db>, tenant: &TenantId, id: &ToolId) -> Result<Tool> {
+    async fn tool_in(tx: &mut WriteTx, tenant: &TenantId, id: &ToolId) -> Result<Tool> {
         let sql = format!("{TOOL_SELECT} WHERE t.tenant_id = $1 AND t.id = $2");
         sqlx::query_as::<Db, ToolRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
@@ -233,7 +233,7 @@ impl ThisStore {
 
     /// Names the field a visitor write collides on, before the unique index has to.
     async fn visitor_conflict(
-        tx: &mut sqlx::Transaction<'static, Db>,
+        tx: &mut WriteTx,
         tenant: &TenantId,
         except: Option<&VisitorId>,
         fields: &VisitorFields,

@@ -1,7 +1,7 @@
 // Conversation SQL shared by both backends (see the head of `sql.rs` for how it is included).
 
 mod chat_rows {
-    #[derive(sqlx::FromRow)]
+    #[derive(sqlx::FromRow, serde::Deserialize)]
     pub(super) struct ConversationRow {
         pub id: String,
         pub public_id: String,

@@ -84,7 +84,7 @@ impl kb_rows::ProductRow {
 impl ThisStore {
     /// Records that `items` of `kind` changed, under fresh versions of the tenant's sequence.
     async fn record_kb_changes(
-        tx: &mut sqlx::Transaction<'static, Db>,
+        tx: &mut WriteTx,
         tenant: &TenantId,
         kind: &str,
         items: &[String],
@@ -127,7 +127,7 @@ impl ThisStore {
     }
 
     async fn write_entry(
-        tx: &mut sqlx::Transaction<'static, Db>,
+        tx: &mut WriteTx,
         tenant: &TenantId,
         id: Option<&str>,
         f: &docent_domain::corpus::CorpusFields,
@@ -194,7 +194,7 @@ impl ThisStore {
     }
 
     async fn write_product(
-        tx: &mut sqlx::Transaction<'static, Db>,
+        tx: &mut WriteTx,
         tenant: &TenantId,
         id: Option<&str>,
         f: &docent_domain::product::ProductFields,

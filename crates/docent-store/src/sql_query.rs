@@ -26,11 +26,19 @@ macro_rules! bind_sql_args {
     }};
 }
 
-/// A row as the backend returns it, decoded by the caller (`write_then_read`).
-type DbRow = <Db as sqlx::Database>::Row;
+/// A row `write_then_read` returns: its columns by name (SQLite's group-commit thread reads its
+/// rows without sqlx).
+type OwnedRow = serde_json::Map<String, serde_json::Value>;
 
-fn decode_row<R: for<'r> sqlx::FromRow<'r, DbRow>>(row: &DbRow) -> Result<R> {
-    Ok(R::from_row(row)?)
+/// Decodes a row `write_then_read` returned, by column name.
+fn decode_owned<R: serde::de::DeserializeOwned>(row: OwnedRow) -> Result<R> {
+    serde_json::from_value(serde_json::Value::Object(row)).map_err(|e| StorageError::corrupt(format!("a row: {e}")))
+}
+
+/// One column of a row `write_then_read` returned.
+fn owned_column<T: serde::de::DeserializeOwned>(row: &OwnedRow, column: &str) -> Result<T> {
+    let value = row.get(column).ok_or_else(|| StorageError::corrupt(format!("no column {column}")))?;
+    T::deserialize(value).map_err(|e| StorageError::corrupt(format!("column {column}: {e}")))
 }
 
 /// Write statements sent together. On SQLite they go as one multi-statement command, one round

@@ -38,7 +38,7 @@ impl SegmentRow {
 
 impl ThisStore {
     async fn insert_segment(
-        tx: &mut sqlx::Transaction<'static, Db>,
+        tx: &mut WriteTx,
         tenant: &TenantId,
         new: &SegmentIn,
         is_default: bool,
@@ -87,7 +87,7 @@ impl ThisStore {
 
     /// Refuses a segment reference that is not one of this tenant's segments.
     async fn check_segment(
-        tx: &mut sqlx::Transaction<'static, Db>,
+        tx: &mut WriteTx,
         tenant: &TenantId,
         segment: Option<&SegmentId>,
     ) -> Result<()> {

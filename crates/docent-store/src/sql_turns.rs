@@ -115,22 +115,20 @@ impl ThisStore {
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
         let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
         let parts = self.write_then_read(batch, vec![(select, args.clone()), (history, args), versions]).await?;
-        let [conversation, history, versions] = &parts[..] else {
-            return Err(StorageError::corrupt(format!("{} result sets for a turn's start", parts.len())));
+        let Ok([conversation, history, versions]) = <[Vec<OwnedRow>; 3]>::try_from(parts) else {
+            return Err(StorageError::corrupt("not three result sets for a turn's start".into()));
         };
         let read = versions
             .first()
-            .map(|r| {
-                Ok::<_, StorageError>((sqlx::Row::try_get(r, "config_version")?, sqlx::Row::try_get(r, "kb_version")?))
-            })
+            .map(|r| Ok::<_, StorageError>((owned_column(r, "config_version")?, owned_column(r, "kb_version")?)))
             .transpose()?;
         if !versions_hold(seen, read) {
             return Ok(crate::TurnStart::Stale);
         }
-        if let Some(row) = conversation.first() {
-            let conversation = decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()?;
+        if let Some(row) = conversation.into_iter().next() {
+            let conversation = decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()?;
             let messages: String = match history.first() {
-                Some(row) => sqlx::Row::try_get(row, "messages")?,
+                Some(row) => owned_column(row, "messages")?,
                 None => return Err(StorageError::corrupt("no history row for a turn's start".into())),
             };
             let history = serde_json::from_str::<Vec<chat_rows::MessageRow>>(&messages)
@@ -176,8 +174,8 @@ impl ThisStore {
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
         let parts = self.write_then_read(batch, vec![(select, args)]).await?;
-        let row = parts.first().and_then(|rows| rows.first()).ok_or(StorageError::NotFound)?;
-        decode_row::<chat_rows::ConversationRow>(row)?.into_conversation()
+        let row = parts.into_iter().next().and_then(|rows| rows.into_iter().next()).ok_or(StorageError::NotFound)?;
+        decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
     }
 
     /// Adds the insert of a new conversation to `batch`; returns the conversation as stored.

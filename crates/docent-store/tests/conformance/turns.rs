@@ -137,7 +137,8 @@ pub(crate) async fn a_failed_turn_write_leaves_nothing_behind_and_the_writer_usa
 }
 
 /// On SQLite, concurrent turns are committed in groups: a failing write must fail only itself,
-/// and every other one lands exactly once.
+/// and every other one lands exactly once. New conversations start in transactions on the other
+/// writer connection meanwhile: the two take turns without a "database is locked".
 pub(crate) async fn concurrent_turn_writes_each_land_once_beside_a_failing_one(db: Db) {
     use docent_store::{FinishTurn, StartTurn, TurnStart};
     let (acme, _) = tenant(&db, "acme").await;
@@ -170,6 +171,8 @@ pub(crate) async fn concurrent_turn_writes_each_land_once_beside_a_failing_one(d
         writes.spawn(async move { (format!("finish {i}"), db1.finish_turn(&acme1, finish).await.map(|_| ())) });
         let (db2, acme2, next) = (db.clone(), acme.clone(), start(format!("s{i}")));
         writes.spawn(async move { (format!("start {i}"), db2.start_turn(&acme2, next).await.map(|_| ())) });
+        let (db3, acme3, new) = (db.clone(), acme.clone(), start(format!("new {i}")));
+        writes.spawn(async move { (format!("new {i}"), db3.start_turn(&acme3, new).await.map(|_| ())) });
     }
     let mut failed = Vec::new();
     while let Some(done) = writes.join_next().await {
@@ -184,7 +187,7 @@ pub(crate) async fn concurrent_turn_writes_each_land_once_beside_a_failing_one(d
         assert_eq!(messages.len(), if i == 7 { 2 } else { 3 }, "conversation {i}: {messages:?}");
     }
     let totals = db.all_time_totals(&acme, None, None).await.unwrap();
-    assert_eq!((totals.conversations, totals.messages), (20, 59), "the rollup counts each stored message once");
+    assert_eq!((totals.conversations, totals.messages), (40, 79), "the rollup counts each stored message once");
 }
 
 /// A turn checked against a tenant copy the store has moved on from writes nothing and says so,
