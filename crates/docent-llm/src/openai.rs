@@ -3,10 +3,11 @@
 //! `tool_calls` plus `role: tool` messages, and a data-only SSE stream whose tool call argument
 //! fragments are assembled by `index` into whole calls.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::{
@@ -72,35 +73,76 @@ impl LlmProvider for OpenAi {
     }
 }
 
-pub(crate) fn body(request: &ChatRequest, model: &str, quirks: Quirks) -> Value {
-    let mut body = json!({"model": request.model_or(model), "messages": messages(request, quirks), "stream": true});
-    let max_tokens_field = if quirks.max_completion_tokens { "max_completion_tokens" } else { "max_tokens" };
-    body[max_tokens_field] = request.max_tokens.into();
-    if !quirks.mistral {
-        body["stream_options"] = json!({"include_usage": true});
+/// The request body, serialized straight from the request it borrows (no JSON tree in between:
+/// a turn's history is copied once, into the bytes sent).
+#[derive(Serialize)]
+pub(crate) struct Body<'a> {
+    model: &'a str,
+    messages: Vec<WireMessage<'a>>,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tools: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+}
+
+/// One message as the vendor reads it: `content` is null only for an assistant turn that is
+/// all tool calls.
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<String>,
+    content: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
+impl<'a> WireMessage<'a> {
+    fn text(role: &'static str, content: &'a str) -> Self {
+        Self { role, tool_call_id: None, content: Some(Cow::Borrowed(content)), tool_calls: Vec::new(), name: None }
     }
-    if let Some(t) = request.temperature_json() {
-        body["temperature"] = t;
+}
+
+pub(crate) fn body<'a>(request: &'a ChatRequest, model: &'a str, quirks: Quirks) -> Body<'a> {
+    let (max_tokens, max_completion_tokens) =
+        if quirks.max_completion_tokens { (None, Some(request.max_tokens)) } else { (Some(request.max_tokens), None) };
+    let tools = request
+        .tools
+        .iter()
+        .map(|t| {
+            json!({"type": "function",
+                   "function": {"name": t.name, "description": t.description, "parameters": t.input_schema}})
+        })
+        .collect::<Vec<_>>();
+    let tool_choice = (!tools.is_empty()).then(|| match &request.tool_choice {
+        ToolChoice::Auto => "auto".into(),
+        ToolChoice::Required if quirks.mistral => "any".into(),
+        ToolChoice::Required => "required".into(),
+        ToolChoice::None => "none".into(),
+        ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+    });
+    Body {
+        model: request.model_or(model),
+        messages: messages(request, quirks),
+        stream: true,
+        max_tokens,
+        max_completion_tokens,
+        stream_options: (!quirks.mistral).then(|| json!({"include_usage": true})),
+        temperature: request.temperature_json(),
+        tools,
+        tool_choice,
     }
-    if !request.tools.is_empty() {
-        let tools: Vec<Value> = request
-            .tools
-            .iter()
-            .map(|t| {
-                json!({"type": "function",
-                       "function": {"name": t.name, "description": t.description, "parameters": t.input_schema}})
-            })
-            .collect();
-        body["tools"] = tools.into();
-        body["tool_choice"] = match &request.tool_choice {
-            ToolChoice::Auto => "auto".into(),
-            ToolChoice::Required if quirks.mistral => "any".into(),
-            ToolChoice::Required => "required".into(),
-            ToolChoice::None => "none".into(),
-            ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
-        };
-    }
-    body
 }
 
 /// The id as the vendor must see it. Mistral's must match `^[a-zA-Z0-9]{9}$`, so any other id
@@ -122,35 +164,36 @@ fn wire_id(id: &str, quirks: Quirks) -> String {
         .collect()
 }
 
-fn messages(request: &ChatRequest, quirks: Quirks) -> Vec<Value> {
-    let system = (!request.system.is_empty()).then(|| json!({"role": "system", "content": request.system}));
+fn messages(request: &ChatRequest, quirks: Quirks) -> Vec<WireMessage<'_>> {
+    let system = (!request.system.is_empty()).then(|| WireMessage::text("system", &request.system));
     let rest = request.messages.iter().map(|message| match message {
-        Message::User { text } => json!({"role": "user", "content": text}),
+        Message::User { text } => WireMessage::text("user", text),
         Message::Assistant { text, tool_calls } => {
-            let mut turn = json!({"role": "assistant", "content": text});
+            let mut turn = WireMessage::text("assistant", text);
             if !tool_calls.is_empty() {
                 if text.is_empty() {
-                    turn["content"] = Value::Null;
+                    turn.content = None;
                 }
-                let calls: Vec<Value> = tool_calls
+                turn.tool_calls = tool_calls
                     .iter()
                     .map(|c| {
                         json!({"id": wire_id(&c.id, quirks), "type": "function",
                                "function": {"name": c.name, "arguments": c.arguments.to_string()}})
                     })
                     .collect();
-                turn["tool_calls"] = calls.into();
             }
             turn
         }
         Message::Tool { call_id, name, content, is_error } => {
             // No is_error field in this format: say it in the content.
-            let content = if *is_error { format!("error: {content}") } else { content.clone() };
-            let mut turn = json!({"role": "tool", "tool_call_id": wire_id(call_id, quirks), "content": content});
-            if quirks.mistral {
-                turn["name"] = name.clone().into();
+            let content = if *is_error { Cow::Owned(format!("error: {content}")) } else { Cow::Borrowed(&**content) };
+            WireMessage {
+                role: "tool",
+                tool_call_id: Some(wire_id(call_id, quirks)),
+                content: Some(content),
+                tool_calls: Vec::new(),
+                name: quirks.mistral.then_some(&**name),
             }
-            turn
         }
     });
     system.into_iter().chain(rest).collect()
