@@ -124,6 +124,9 @@ pub fn system_prompt(p: &PromptParts<'_>) -> String {
             out.push_str(&format!("[{}] {}\n{}\n\n", k.id, k.title, k.content));
         }
     }
+    // Held by the turn until its model call ends: without the slack of the last doubling, which
+    // at 10,000 open streams was up to ~19 MB.
+    out.shrink_to_fit();
     out
 }
 
