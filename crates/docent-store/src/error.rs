@@ -1,4 +1,5 @@
-//! Storage errors, classified from sqlx's backend-neutral error kinds (never from message text).
+//! Storage errors, classified from sqlx's backend-neutral error kinds and, for SQLite's
+//! group-commit thread, rusqlite's result codes (never from message text).
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -38,6 +39,20 @@ impl From<sqlx::Error> for StorageError {
                 }
                 _ => StorageError::Other(Box::new(e)),
             },
+            _ => StorageError::Other(Box::new(e)),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error() {
+            Some(failure)
+                if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                StorageError::conflict("a unique value")
+            }
             _ => StorageError::Other(Box::new(e)),
         }
     }

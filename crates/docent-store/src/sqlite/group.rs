@@ -151,17 +151,3 @@ fn json_value(value: ValueRef<'_>, column: &str) -> Result<serde_json::Value> {
         ValueRef::Blob(_) => return Err(StorageError::corrupt(format!("column {column} is a blob"))),
     })
 }
-
-impl From<rusqlite::Error> for StorageError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error() {
-            Some(failure)
-                if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                    || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
-            {
-                StorageError::conflict("a unique value")
-            }
-            _ => StorageError::Other(Box::new(e)),
-        }
-    }
-}
