@@ -13,6 +13,7 @@ pub mod secret;
 pub mod segment;
 pub mod slug;
 pub mod tenant;
+pub mod text;
 pub mod timestamp;
 pub mod token;
 pub mod tool;

@@ -85,13 +85,32 @@ pub(crate) struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     max_completion_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<Value>,
+    stream_options: Option<StreamOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<Value>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    tools: Vec<Value>,
+    tools: Vec<WireTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// A tool as the vendor reads it, borrowing the segment's shared spec (its schema is not copied).
+#[derive(Serialize)]
+struct WireTool<'a> {
+    r#type: &'static str,
+    function: WireFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
 }
 
 /// One message as the vendor reads it: `content` is null only for an assistant turn that is
@@ -120,9 +139,9 @@ pub(crate) fn body<'a>(request: &'a ChatRequest, model: &'a str, quirks: Quirks)
     let tools = request
         .tools
         .iter()
-        .map(|t| {
-            json!({"type": "function",
-                   "function": {"name": t.name, "description": t.description, "parameters": t.input_schema}})
+        .map(|t| WireTool {
+            r#type: "function",
+            function: WireFunction { name: &t.name, description: &t.description, parameters: &t.input_schema },
         })
         .collect::<Vec<_>>();
     let tool_choice = (!tools.is_empty()).then(|| match &request.tool_choice {
@@ -138,7 +157,7 @@ pub(crate) fn body<'a>(request: &'a ChatRequest, model: &'a str, quirks: Quirks)
         stream: true,
         max_tokens,
         max_completion_tokens,
-        stream_options: (!quirks.mistral).then(|| json!({"include_usage": true})),
+        stream_options: (!quirks.mistral).then_some(StreamOptions { include_usage: true }),
         temperature: request.temperature_json(),
         tools,
         tool_choice,

@@ -42,6 +42,16 @@ fn versions_hold(seen: Option<(i64, i64)>, read: Option<(i64, i64)>) -> bool {
     seen.is_none_or(|seen| read == Some(seen))
 }
 
+/// `, visitor_id = …` for a turn that names a visitor (bound after `args`; the conversation's
+/// own wins when `keep_existing`), and nothing otherwise: assigning the column at all rewrites
+/// its index entry, even with the value it had.
+fn visitor_assignment(visitor: Option<&VisitorId>, keep_existing: bool, args: &mut Vec<SqlArg>) -> String {
+    let Some(visitor) = visitor else { return String::new() };
+    args.push(SqlArg::Text(visitor.to_string()));
+    let n = args.len();
+    if keep_existing { format!(", visitor_id = COALESCE(visitor_id, ${n})") } else { format!(", visitor_id = ${n}") }
+}
+
 /// The tenant's versions (`$1` its id).
 const TENANT_VERSIONS: &str = "SELECT config_version, kb_version FROM tenants WHERE id = $1";
 
@@ -88,17 +98,14 @@ impl ThisStore {
             ),
             args,
         );
-        let mut args = vec![
-            SqlArg::Int(now.millis()),
-            SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
-            SqlArg::Text(tenant.to_string()),
-            SqlArg::Text(new.session_id.clone()),
-        ];
-        let guard = versions_guard(seen, 3, &mut args);
+        let mut args =
+            vec![SqlArg::Int(now.millis()), SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
+        let visitor = visitor_assignment(new.visitor_id.as_ref(), true, &mut args);
+        let guard = versions_guard(seen, 2, &mut args);
         batch.push(
             format!(
-                "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
-                 visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND session_id = $4{guard}"
+                "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1{visitor} \
+                 WHERE tenant_id = $2 AND session_id = $3{guard}"
             ),
             args,
         );
@@ -154,16 +161,19 @@ impl ThisStore {
         let conv = finish.conversation_id.as_str();
         let mut batch = WriteBatch::default();
         let added = stage_reply(&mut batch, tenant, &finish, now);
+        let mut args = vec![
+            SqlArg::Int(added),
+            SqlArg::Int(now.millis()),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(conv.to_owned()),
+        ];
+        let visitor = visitor_assignment(finish.visitor_id.as_ref(), false, &mut args);
         batch.push(
-            "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
-             visitor_id = COALESCE($3, visitor_id) WHERE tenant_id = $4 AND id = $5",
-            vec![
-                SqlArg::Int(added),
-                SqlArg::Int(now.millis()),
-                SqlArg::OptText(finish.visitor_id.as_ref().map(VisitorId::to_string)),
-                SqlArg::Text(tenant.to_string()),
-                SqlArg::Text(conv.to_owned()),
-            ],
+            format!(
+                "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2{visitor} \
+                 WHERE tenant_id = $3 AND id = $4"
+            ),
+            args,
         );
         // The conversation row before the rollup row, in the order every turn write takes them:
         // on PostgreSQL a turn's start and close racing on one conversation would otherwise
@@ -283,15 +293,15 @@ impl ThisStore {
                 SqlArg::Int(now.millis()),
             ],
         );
+        let mut args =
+            vec![SqlArg::Int(now.millis()), SqlArg::Text(tenant.to_string()), SqlArg::Text(conversation.id.to_string())];
+        let visitor = visitor_assignment(new.visitor_id.as_ref(), true, &mut args);
         batch.push(
-            "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1, \
-             visitor_id = COALESCE(visitor_id, $2) WHERE tenant_id = $3 AND id = $4",
-            vec![
-                SqlArg::Int(now.millis()),
-                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
-                SqlArg::Text(tenant.to_string()),
-                SqlArg::Text(conversation.id.to_string()),
-            ],
+            format!(
+                "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1{visitor} \
+                 WHERE tenant_id = $2 AND id = $3"
+            ),
+            args,
         );
         conversation.message_count += 1;
         conversation.last_message_at = now;
@@ -344,19 +354,22 @@ impl ThisStore {
         }
         let added = stage_reply(&mut batch, tenant, &finish, now);
         let calls = i64::try_from(finish.executions.len()).unwrap_or(i64::MAX);
+        let mut args = vec![
+            SqlArg::Int(added),
+            SqlArg::Int(now.millis()),
+            SqlArg::Bool(finish.escalated),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(conv.to_owned()),
+            SqlArg::Int(calls),
+        ];
+        let visitor = visitor_assignment(finish.visitor_id.as_ref(), false, &mut args);
         batch.push(
-            "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
-             status = CASE WHEN $3 THEN 'escalated' ELSE status END, visitor_id = COALESCE($4, visitor_id), \
-             tool_calls = tool_calls + $7 WHERE tenant_id = $5 AND id = $6",
-            vec![
-                SqlArg::Int(added),
-                SqlArg::Int(now.millis()),
-                SqlArg::Bool(finish.escalated),
-                SqlArg::OptText(finish.visitor_id.as_ref().map(VisitorId::to_string)),
-                SqlArg::Text(tenant.to_string()),
-                SqlArg::Text(conv.to_owned()),
-                SqlArg::Int(calls),
-            ],
+            format!(
+                "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
+                 status = CASE WHEN $3 THEN 'escalated' ELSE status END, tool_calls = tool_calls + $6{visitor} \
+                 WHERE tenant_id = $4 AND id = $5"
+            ),
+            args,
         );
         conversation.message_count += count(added);
         conversation.last_message_at = now;

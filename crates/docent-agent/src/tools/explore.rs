@@ -50,7 +50,7 @@ pub async fn execute(scope: &TurnScope<'_>, args: &Value) -> Outcome {
     let noun = if entries.len() == 1 { "entry" } else { "entries" };
     let for_model = entries
         .iter()
-        .map(|e| format!("[{}] {}\n{}", e.id, e.title, e.content.chars().take(4_000).collect::<String>()))
+        .map(|e| format!("[{}] {}\n{}", e.id, e.title, docent_domain::text::first_chars(&e.content, 4_000)))
         .collect::<Vec<_>>()
         .join("\n\n");
     let listed: Vec<Value> = entries.iter().map(|e| json!({"id": e.id, "title": e.title})).collect();

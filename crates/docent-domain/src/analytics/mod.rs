@@ -219,7 +219,7 @@ pub fn intent_key(message: &str) -> Option<String> {
 
 /// A first message as stored for lists and exports: as the visitor wrote it, clipped.
 pub fn clip_first_message(message: &str) -> String {
-    message.chars().take(FIRST_MESSAGE_CHARS).collect()
+    crate::text::first_chars(message, FIRST_MESSAGE_CHARS).to_owned()
 }
 
 /// An intent question as shown in `topIntents`.

@@ -67,6 +67,7 @@ macro_rules! store_test_suite {
             the_memory_of_another_tenants_visitor_is_not_found,
             conversations_are_counted_since_an_instant,
             turns_votes_and_submission_moves_keep_history_and_rollups_in_step,
+            turns_link_the_conversation_to_a_visitor_and_never_unlink_it,
             quotes_are_numbered_sequentially_per_tenant_and_read_back,
             concurrent_quotes_never_share_a_number_and_leave_no_gap,
             deleting_a_visitor_deletes_their_quotes,

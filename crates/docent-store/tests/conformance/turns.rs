@@ -136,6 +136,59 @@ pub(crate) async fn a_failed_turn_write_leaves_nothing_behind_and_the_writer_usa
     assert_eq!((totals.conversations, totals.messages), (1, 5), "the rollup counts each stored message once");
 }
 
+/// A turn links its conversation to a visitor: a start names one only while the conversation
+/// has none, a close (plain or with tool calls) names the visitor it created; a turn that names
+/// no visitor leaves the link as it is.
+pub(crate) async fn turns_link_the_conversation_to_a_visitor_and_never_unlink_it(db: Db) {
+    use docent_domain::conversation::ToolExecution;
+    use docent_store::{FinishTurn, StartTurn, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let ann = db.create_visitor(&acme, visitor(None, Some("Ann"), None)).await.unwrap().id;
+    let bob = db.create_visitor(&acme, visitor(None, Some("Bob"), None)).await.unwrap().id;
+    let start = |visitor: Option<&VisitorId>| StartTurn {
+        conversation: conversation("s1", visitor),
+        user_message: "hello".to_owned(),
+        monthly_cap: None,
+        seen_versions: None,
+    };
+    let started = |outcome| match outcome {
+        TurnStart::Started { conversation, .. } => conversation,
+        _ => panic!("the turn starts"),
+    };
+    let c = started(db.start_turn(&acme, start(None)).await.unwrap());
+    assert_eq!(c.visitor_id, None, "a new conversation without a visitor");
+    // Checked against the tenant's versions, as the chat path does (the guard binds after the visitor).
+    let versions = db.tenant_versions("acme").await.unwrap().map(|v| (v.config, v.kb));
+    let start = |visitor| StartTurn { seen_versions: versions, ..start(visitor) };
+    assert_eq!(started(db.start_turn(&acme, start(None)).await.unwrap()).visitor_id, None);
+    assert_eq!(started(db.start_turn(&acme, start(Some(&ann))).await.unwrap()).visitor_id, Some(ann.clone()));
+    let later = started(db.start_turn(&acme, start(Some(&bob))).await.unwrap());
+    assert_eq!(later.visitor_id, Some(ann.clone()), "a start does not replace the conversation's visitor");
+    let finish = |visitor: Option<&VisitorId>, executions| FinishTurn {
+        conversation_id: c.id.clone(),
+        assistant: Some((docent_domain::MessageId::generate(), "ok".into(), "complete")),
+        executions,
+        escalated: false,
+        visitor_id: visitor.cloned(),
+    };
+    assert_eq!(db.finish_turn(&acme, finish(None, Vec::new())).await.unwrap().visitor_id, Some(ann.clone()));
+    assert_eq!(db.finish_turn(&acme, finish(Some(&bob), Vec::new())).await.unwrap().visitor_id, Some(bob.clone()));
+    let execution = ToolExecution {
+        tool_name: "remember".into(),
+        tool_type: "REMEMBER_FACT".into(),
+        input: json!({}),
+        result: json!({}),
+        success: true,
+        summary: "s".into(),
+        created_at: Timestamp::now(),
+    };
+    let with_tool = db.finish_turn(&acme, finish(None, vec![execution.clone()])).await.unwrap();
+    assert_eq!(with_tool.visitor_id, Some(bob.clone()), "a close with tool calls keeps the link too");
+    assert_eq!(db.finish_turn(&acme, finish(Some(&ann), vec![execution])).await.unwrap().visitor_id, Some(ann.clone()));
+    let stored = db.conversation_by_session(&acme, "s1").await.unwrap().unwrap();
+    assert_eq!((stored.visitor_id, stored.message_count), (Some(ann), 8), "what the turns returned is what is stored");
+}
+
 /// On SQLite, concurrent turns are committed in groups: a failing write must fail only itself,
 /// and every other one lands exactly once. New conversations start in transactions on the other
 /// writer connection meanwhile: the two take turns without a "database is locked".

@@ -10,6 +10,7 @@ use docent_domain::SegmentId;
 use docent_domain::corpus::{CorpusFields, CorpusIn, validate_entry};
 use docent_domain::product::{ProductFields, ProductIn};
 use docent_domain::tenant::Tenant;
+use docent_domain::text::truncate_chars;
 use docent_llm::Snippet;
 use docent_store::ImportCount;
 
@@ -196,11 +197,11 @@ pub async fn retrieve(
     let mut used = 0;
     let mut out = Vec::new();
     for e in entries {
-        let content = if two_tier {
-            e.summary.clone().unwrap_or_else(|| e.content.chars().take(200).collect())
-        } else {
-            e.content.chars().take(3_000).collect()
+        let (mut content, max) = match e.summary {
+            Some(summary) if two_tier => (summary, usize::MAX),
+            _ => (e.content, if two_tier { 200 } else { 3_000 }),
         };
+        truncate_chars(&mut content, max);
         used += content.len() + e.title.len();
         if used > CONTEXT_CHARS && !out.is_empty() {
             break;

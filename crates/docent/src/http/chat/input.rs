@@ -60,7 +60,7 @@ pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Truncates to at most `max` characters.
 fn clip(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
+    docent_domain::text::first_chars(s, max).to_owned()
 }
 
 /// Splits `[AGENT:model] question` into the model and the question.
