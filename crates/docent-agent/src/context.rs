@@ -130,19 +130,21 @@ pub fn system_prompt(p: &PromptParts<'_>) -> String {
     out
 }
 
-/// The conversation so far as model messages, newest kept first within `budget` tokens.
-pub fn history(messages: &[StoredMessage], budget: usize) -> Vec<Message> {
+/// The conversation so far as model messages (their texts moved, not copied), newest kept
+/// first within `budget` tokens; the newest (the visitor's question) is sent even when it alone
+/// is over the budget.
+pub fn history(messages: Vec<StoredMessage>, budget: usize) -> Vec<Message> {
     let mut kept = Vec::new();
     let mut used = 0;
-    for m in messages.iter().rev() {
+    for m in messages.into_iter().rev() {
         let cost = estimate_tokens(&m.content);
-        if used + cost > budget {
+        if used + cost > budget && !kept.is_empty() {
             break;
         }
         used += cost;
         kept.push(match m.role.as_str() {
-            "assistant" => Message::Assistant { text: m.content.clone(), tool_calls: Vec::new() },
-            _ => Message::User { text: m.content.clone() },
+            "assistant" => Message::Assistant { text: m.content, tool_calls: Vec::new() },
+            _ => Message::User { text: m.content },
         });
     }
     kept.reverse();
@@ -172,9 +174,11 @@ mod tests {
     fn history_is_trimmed_oldest_first_and_starts_with_the_user() {
         let messages =
             vec![msg("user", &"a".repeat(400)), msg("assistant", &"b".repeat(400)), msg("user", "latest question")];
-        let all = history(&messages, 10_000);
+        let all = history(messages.clone(), 10_000);
         assert_eq!(all.len(), 3);
-        let trimmed = history(&messages, 120);
+        let trimmed = history(messages.clone(), 120);
         assert_eq!(trimmed, vec![Message::User { text: "latest question".to_owned() }]);
+        let long = vec![msg("user", "earlier"), msg("user", &"c".repeat(4_000))];
+        assert_eq!(history(long, 10), vec![Message::User { text: "c".repeat(4_000) }], "the question always goes");
     }
 }

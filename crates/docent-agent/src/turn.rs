@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use docent_domain::conversation::{Conversation, MESSAGE_COMPLETE, MESSAGE_INTERRUPTED, ToolExecution};
+use docent_domain::conversation::{Conversation, MESSAGE_COMPLETE, MESSAGE_INTERRUPTED, StoredMessage, ToolExecution};
 use docent_domain::segment::Segment;
 use docent_domain::tenant::Tenant;
 use docent_domain::tool::ToolType;
@@ -20,7 +20,7 @@ use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::context::{PromptParts, estimate_tokens, history, system_prompt};
+use crate::context::{self, PromptParts, estimate_tokens, system_prompt};
 use crate::enrich::Offer;
 use crate::envelope::{Envelope, LlmSource, ToolExecutionView};
 use crate::tools::{self, OfferedTool, Outcome};
@@ -68,7 +68,7 @@ pub struct TurnRequest {
     pub segment: Segment,
     pub conversation: Conversation,
     /// The conversation's messages, oldest first, the visitor's new one last.
-    pub history: Vec<docent_domain::conversation::StoredMessage>,
+    pub history: Vec<StoredMessage>,
     pub agent_model: Option<String>,
     pub visitor_id: Option<VisitorId>,
     pub page_url: Option<String>,
@@ -122,13 +122,19 @@ enum Stop {
 }
 
 /// Runs the turn, sending events to `events`; returns when the turn is persisted.
-pub async fn run_turn(store: Arc<dyn Store>, config: &AgentConfig, req: TurnRequest, events: mpsc::Sender<TurnEvent>) {
+pub async fn run_turn(
+    store: Arc<dyn Store>,
+    config: &AgentConfig,
+    mut req: TurnRequest,
+    events: mpsc::Sender<TurnEvent>,
+) {
     let memory = match &req.visitor_id {
         Some(v) => store.list_memory(&req.tenant.id, v).await.unwrap_or_default(),
         None => Vec::new(),
     };
     let offered = &req.offer.tools[..];
-    let mut request = build_request(config, &req, &memory);
+    let history = std::mem::take(&mut req.history);
+    let mut request = build_request(config, &req, history, &memory);
     let mut scope = TurnScope {
         store: store.as_ref(),
         knowledge: req.search.as_ref(),
@@ -191,8 +197,13 @@ fn envelope(req: &TurnRequest, conversation: Conversation, p: Progress, message_
     }
 }
 
-fn build_request(config: &AgentConfig, req: &TurnRequest, memory: &[MemoryFact]) -> ChatRequest {
-    let stored = &req.history;
+/// The model request for the turn; `history` is the conversation's (moved into the request).
+fn build_request(
+    config: &AgentConfig,
+    req: &TurnRequest,
+    history: Vec<StoredMessage>,
+    memory: &[MemoryFact],
+) -> ChatRequest {
     let system = system_prompt(&PromptParts {
         tenant: &req.tenant,
         segment: &req.segment,
@@ -204,13 +215,7 @@ fn build_request(config: &AgentConfig, req: &TurnRequest, memory: &[MemoryFact])
         knowledge: &req.knowledge,
     });
     let fixed = estimate_tokens(&system) + req.offer.tokens + config.max_output_tokens as usize;
-    let mut messages = history(stored, config.context_tokens.saturating_sub(fixed));
-    // The question itself is always sent, even when nothing else fits.
-    if messages.is_empty()
-        && let Some(last) = stored.last()
-    {
-        messages.push(Message::User { text: last.content.clone() });
-    }
+    let messages = context::history(history, config.context_tokens.saturating_sub(fixed));
     // The turn's snippets are shared with the request; visitor memory, when there is some,
     // makes a list of its own.
     let knowledge = if memory.is_empty() {

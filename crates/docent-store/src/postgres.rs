@@ -34,10 +34,6 @@ type WriteTx = Transaction<'static, Postgres>;
 const MULTI_STATEMENT_COMMANDS: bool = false;
 /// Rows a transaction reads before changing them are locked against concurrent turns.
 const FOR_UPDATE: &str = " FOR UPDATE";
-/// A conversation's messages (`m`) as one JSON array of `[id, role, content, status,
-/// created_at]` arrays, oldest first.
-const MESSAGES_AS_JSON: &str = "COALESCE(json_agg(json_build_array(m.id, m.role, m.content, m.status, \
-     m.created_at) ORDER BY m.created_at, m.id), '[]')::text";
 include!("sql.rs");
 include!("sql_segments.rs");
 include!("sql_tokens.rs");
@@ -69,7 +65,13 @@ impl ThisStore {
         for (select, args) in selects {
             let q = sqlx::query::<Db>(sqlx::AssertSqlSafe(select));
             let rows = bind_sql_args!(q, args).fetch_all(&mut *tx).await?;
-            out.push(rows.iter().map(owned_row).collect::<Result<_>>()?);
+            let Some(first) = rows.first() else {
+                out.push(Vec::new());
+                continue;
+            };
+            let columns: std::sync::Arc<[String]> =
+                sqlx::Row::columns(first).iter().map(|c| sqlx::Column::name(c).to_owned()).collect();
+            out.push(rows.iter().map(|row| owned_row(row, &columns)).collect::<Result<_>>()?);
         }
         tx.commit().await?;
         Ok(out)
@@ -77,10 +79,10 @@ impl ThisStore {
 }
 
 /// A row as `write_then_read` returns it, read by each column's type (the types the schema
-/// uses: integers, booleans, text).
-fn owned_row(row: &sqlx::postgres::PgRow) -> Result<OwnedRow> {
+/// uses: integers, booleans, text); `columns` are its columns' names.
+fn owned_row(row: &sqlx::postgres::PgRow, columns: &std::sync::Arc<[String]>) -> Result<OwnedRow> {
     use sqlx::{Column, Row, TypeInfo};
-    let mut owned = OwnedRow::with_capacity(row.columns().len());
+    let mut values = Vec::with_capacity(columns.len());
     for column in row.columns() {
         let at = column.ordinal();
         let value = match column.type_info().name() {
@@ -90,7 +92,7 @@ fn owned_row(row: &sqlx::postgres::PgRow) -> Result<OwnedRow> {
             "BOOL" => row.try_get::<Option<bool>, _>(at)?.into(),
             _ => row.try_get::<Option<String>, _>(at)?.into(),
         };
-        owned.insert(column.name().to_owned(), value);
+        values.push(value);
     }
-    Ok(owned)
+    Ok(OwnedRow { columns: columns.clone(), values })
 }

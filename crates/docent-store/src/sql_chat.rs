@@ -27,8 +27,6 @@ mod chat_rows {
         pub tool_calls: i64,
     }
 
-    /// Also read from `MESSAGES_AS_JSON`'s arrays (serde takes a struct from a sequence in
-    /// field order).
     #[derive(sqlx::FromRow, serde::Deserialize)]
     pub(super) struct MessageRow {
         pub id: String,

@@ -26,18 +26,24 @@ macro_rules! bind_sql_args {
     }};
 }
 
-/// A row `write_then_read` returns: its columns by name (SQLite's group-commit thread reads its
-/// rows without sqlx).
-type OwnedRow = serde_json::Map<String, serde_json::Value>;
+/// A row `write_then_read` returns (SQLite's group-commit thread reads its rows without sqlx):
+/// its values, with the column names its select's rows share.
+struct OwnedRow {
+    columns: std::sync::Arc<[String]>,
+    values: Vec<serde_json::Value>,
+}
 
 /// Decodes a row `write_then_read` returned, by column name.
 fn decode_owned<R: serde::de::DeserializeOwned>(row: OwnedRow) -> Result<R> {
-    serde_json::from_value(serde_json::Value::Object(row)).map_err(|e| StorageError::corrupt(format!("a row: {e}")))
+    let fields = row.columns.iter().map(String::as_str).zip(row.values);
+    R::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields))
+        .map_err(|e| StorageError::corrupt(format!("a row: {e}")))
 }
 
 /// One column of a row `write_then_read` returned.
 fn owned_column<T: serde::de::DeserializeOwned>(row: &OwnedRow, column: &str) -> Result<T> {
-    let value = row.get(column).ok_or_else(|| StorageError::corrupt(format!("no column {column}")))?;
+    let at = row.columns.iter().position(|c| c == column);
+    let value = at.and_then(|at| row.values.get(at)).ok_or_else(|| StorageError::corrupt(format!("no column {column}")))?;
     T::deserialize(value).map_err(|e| StorageError::corrupt(format!("column {column}: {e}")))
 }
 

@@ -112,13 +112,10 @@ impl ThisStore {
         stage_message_rollup(&mut batch, tenant, ("session_id", &new.session_id), 1, seen);
         let select =
             format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
-        // The history as one row: on SQLite each row the writer hands back is a wake-up of the
-        // task all turns queue behind, and a 20-turn conversation has 40 of them.
-        let history = format!(
-            "SELECT {MESSAGES_AS_JSON} AS messages FROM conversations c \
+        let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
              JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
-             WHERE c.tenant_id = $1 AND c.session_id = $2"
-        );
+             WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id"
+            .to_owned();
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
         let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
         let parts = self.write_then_read(batch, vec![(select, args.clone()), (history, args), versions]).await?;
@@ -134,15 +131,10 @@ impl ThisStore {
         }
         if let Some(row) = conversation.into_iter().next() {
             let conversation = decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()?;
-            let messages: String = match history.first() {
-                Some(row) => owned_column(row, "messages")?,
-                None => return Err(StorageError::corrupt("no history row for a turn's start".into())),
-            };
-            let history = serde_json::from_str::<Vec<chat_rows::MessageRow>>(&messages)
-                .map_err(|e| StorageError::corrupt(format!("a turn's history: {e}")))?
+            let history = history
                 .into_iter()
-                .map(chat_rows::MessageRow::into_message)
-                .collect();
+                .map(|row| Ok(decode_owned::<chat_rows::MessageRow>(row)?.into_message()))
+                .collect::<Result<_>>()?;
             return Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created: false, history });
         }
         // Boxed: the full path's futures would otherwise make every turn's start future (held

@@ -59,10 +59,6 @@ type ThisStore = SqliteStore;
 const MULTI_STATEMENT_COMMANDS: bool = true;
 /// Writers are serialised by `BEGIN IMMEDIATE`; there is no row locking clause.
 const FOR_UPDATE: &str = "";
-/// A conversation's messages (`m`) as one JSON array of `[id, role, content, status,
-/// created_at]` arrays, oldest first.
-const MESSAGES_AS_JSON: &str = "COALESCE(json_group_array(json_array(m.id, m.role, m.content, m.status, \
-     m.created_at) ORDER BY m.created_at, m.id), '[]')";
 include!("sql.rs");
 include!("sql_segments.rs");
 include!("sql_tokens.rs");

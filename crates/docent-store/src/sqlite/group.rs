@@ -106,15 +106,12 @@ fn run_write(conn: &rusqlite::Connection, write: &GroupedWrite) -> Result<Vec<Ve
     for (sql, args) in &write.selects {
         let mut statement = conn.prepare_cached(sql)?;
         bind(&mut statement, args)?;
-        let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+        let columns: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
         let mut rows = statement.raw_query();
         let mut part = Vec::new();
         while let Some(row) = rows.next()? {
-            let mut owned = OwnedRow::with_capacity(names.len());
-            for (at, name) in names.iter().enumerate() {
-                owned.insert(name.clone(), json_value(row.get_ref(at)?, name)?);
-            }
-            part.push(owned);
+            let values = columns.iter().enumerate().map(|(at, name)| json_value(row.get_ref(at)?, name));
+            part.push(OwnedRow { columns: columns.clone(), values: values.collect::<Result<_>>()? });
         }
         parts.push(part);
     }
