@@ -2,7 +2,9 @@
 //! virtual user starting its next turn when a stream ends. Docent's own share is separated from
 //! the fake's and the client's by a control cohort that streams from the fake directly under the
 //! same load: time to first token and inter-token gaps through Docent minus the same figures
-//! measured direct is what Docent adds.
+//! measured direct is what Docent adds. Tokens count by when they arrive (any stream's token in
+//! the measured window); a time to first token counts for a stream begun in the window, and a
+//! window in which none of those got a token is an error, not a zero.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -64,8 +66,24 @@ fn count(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
-async fn one_stream(conn: &mut Conn, kind: &Kind, req: &Req, measured: bool, tally: &mut Tally) -> anyhow::Result<()> {
+/// The measured window: tokens arriving in it count (gaps, delivered), whenever their stream
+/// began, so a saturated machine's slow streams are measured rather than missed; a stream's
+/// time to first token and its completion count when it began in the window.
+#[derive(Clone, Copy)]
+struct Window {
+    from: Instant,
+    to: Instant,
+}
+
+impl Window {
+    fn holds(self, at: Instant) -> bool {
+        (self.from..=self.to).contains(&at)
+    }
+}
+
+async fn one_stream(conn: &mut Conn, kind: &Kind, req: &Req, window: Window, tally: &mut Tally) -> anyhow::Result<()> {
     let start = Instant::now();
+    let began_in_window = window.holds(start);
     let response = conn.send(req).await?;
     if !response.status().is_success() {
         anyhow::bail!("status {}", response.status());
@@ -76,12 +94,14 @@ async fn one_stream(conn: &mut Conn, kind: &Kind, req: &Req, measured: bool, tal
         let Ok(data) = frame?.into_data() else { continue };
         let now = Instant::now();
         let n = count(&data, kind.token);
-        if n > 0 && measured {
+        if n > 0 && window.holds(now) {
             match last {
-                None => tally.ttft.push(now - start),
+                None if began_in_window => tally.ttft.push(now - start),
+                None => {}
                 Some(prev) => tally.gaps.push(now - prev),
             }
             (1..n).for_each(|_| tally.gaps.push_micros(0));
+            tally.tokens += n as u64;
         }
         if n > 0 {
             last = Some(now);
@@ -95,26 +115,24 @@ async fn one_stream(conn: &mut Conn, kind: &Kind, req: &Req, measured: bool, tal
     if tokens != TOKENS || count(&seen, kind.done) == 0 {
         anyhow::bail!("{tokens} tokens, end: {}", String::from_utf8_lossy(&seen[seen.len().saturating_sub(200)..]));
     }
-    if measured {
+    if began_in_window {
         tally.streams += 1;
-        tally.tokens += tokens as u64;
     }
     Ok(())
 }
 
-async fn user(kind: Arc<Kind>, id: usize, delay: Duration, window: Instant, end: Instant) -> Tally {
+async fn user(kind: Arc<Kind>, id: usize, delay: Duration, window: Window) -> Tally {
     let mut tally = Tally::default();
     tokio::time::sleep(delay).await;
     let mut conn: Option<Conn> = None;
     let mut n = 0;
-    while Instant::now() + Duration::from_millis(TOKENS as u64 * GAP_MS) < end {
+    while Instant::now() + Duration::from_millis(TOKENS as u64 * GAP_MS) < window.to {
         let req = (kind.req)(id, n);
         n += 1;
-        let measured = Instant::now() >= window;
         let result = match conn.as_mut() {
-            Some(c) => one_stream(c, &kind, &req, measured, &mut tally).await,
+            Some(c) => one_stream(c, &kind, &req, window, &mut tally).await,
             None => match Conn::open(kind.addr).await {
-                Ok(c) => one_stream(conn.insert(c), &kind, &req, measured, &mut tally).await,
+                Ok(c) => one_stream(conn.insert(c), &kind, &req, window, &mut tally).await,
                 Err(e) => Err(e),
             },
         };
@@ -180,12 +198,13 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     let window = Instant::now() + ramp + Duration::from_millis(TOKENS as u64 * GAP_MS) + opts.warmup();
     let end = window + opts.measure().max(Duration::from_secs(3));
     let stagger = |i: usize, of: usize| ramp.mul_f64(i as f64 / of as f64);
+    let measured = Window { from: window, to: end };
     let mut handles = Vec::with_capacity(n + control);
     for i in 0..n {
-        handles.push((true, tokio::spawn(user(through.clone(), i, stagger(i, n), window, end))));
+        handles.push((true, tokio::spawn(user(through.clone(), i, stagger(i, n), measured))));
     }
     for i in 0..control {
-        handles.push((false, tokio::spawn(user(direct.clone(), i, stagger(i, control), window, end))));
+        handles.push((false, tokio::spawn(user(direct.clone(), i, stagger(i, control), measured))));
     }
     tokio::time::sleep_until(window.into()).await;
     let cpu = CpuWindow::start(&[stack.server.pid, stack.fake.pid]);
@@ -198,6 +217,11 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
         if through { docent.merge(tally) } else { fake.merge(tally) }
     }
     section.error(docent.errors + fake.errors, docent.first_error.take().or(fake.first_error.take()));
+    // No figure from nothing: an empty sample set would read as "no delay".
+    if docent.ttft.len() == 0 || docent.gaps.len() == 0 {
+        let what = "no stream through Docent begun in the measured window got its first token within it";
+        section.error(1, Some(format!("{what} (its streams waited longer than the window)")));
+    }
     let gap = GAP_MS as f64;
     // Without control samples (a window too short for them), the nominal gap is the baseline.
     let baseline = if fake.gaps.len() > 0 { fake.gaps.pct_ms(99.0) } else { gap };
@@ -212,7 +236,7 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     section.at_most("inter-token delay added by Docent p99", added_gap, "ms", 10.0);
     section.at_most("server RSS peak (VmHWM)", stack.server.peak_rss_mib(), "MiB", 400.0);
     section.fig("streams completed in the window", docent.streams as f64, "streams");
-    section.fig("tokens delivered", docent.tokens as f64 / opts.measure().as_secs_f64().max(3.0), "tokens/s");
+    section.fig("tokens delivered in the window", docent.tokens as f64 / (end - window).as_secs_f64(), "tokens/s");
     section.note(format!(
         "{n} visitors through Docent plus {control} control streams direct from the fake, started over {}s; \
          the fake sends a token every {gap} ms. CPU over the {}s window: server {}s, fake {}s, load generator {}s, \
