@@ -37,8 +37,7 @@ impl LlmProvider for Anthropic {
     async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let t = &self.target;
         let mut builder = t
-            .http
-            .post(&t.url)
+            .post()
             .header("anthropic-version", API_VERSION)
             .header(ACCEPT, "text/event-stream")
             .json(&body(request, &t.model));

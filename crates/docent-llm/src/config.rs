@@ -141,10 +141,22 @@ impl fmt::Debug for ProviderConfig {
 #[derive(Clone)]
 pub(crate) struct Target {
     pub http: reqwest::Client,
-    pub url: String,
+    /// Parsed once for every request; one that does not parse is left to reqwest, which
+    /// refuses it on each request as a request that cannot be built.
+    url: Result<reqwest::Url, String>,
     pub api_key: Option<String>,
     pub model: String,
     pub timeout: Duration,
+}
+
+impl Target {
+    /// A POST to the vendor's endpoint.
+    pub fn post(&self) -> reqwest::RequestBuilder {
+        match &self.url {
+            Ok(url) => self.http.post(url.clone()),
+            Err(raw) => self.http.post(raw),
+        }
+    }
 }
 
 /// The client for `config`, sending through `http` (the process's shared outbound client).
@@ -152,7 +164,10 @@ pub fn provider(config: ProviderConfig, http: reqwest::Client) -> Box<dyn LlmPro
     let base = config.resolved_base_url().to_owned();
     let target = |path: &str| Target {
         http: http.clone(),
-        url: format!("{base}{path}"),
+        url: {
+            let url = format!("{base}{path}");
+            reqwest::Url::parse(&url).map_err(|_| url)
+        },
         api_key: config.api_key.clone(),
         model: config.model.clone(),
         timeout: config.timeout,

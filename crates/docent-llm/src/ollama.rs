@@ -35,7 +35,7 @@ impl LlmProvider for Ollama {
 
     async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let t = &self.target;
-        let mut builder = t.http.post(&t.url).json(&body(request, &t.model));
+        let mut builder = t.post().json(&body(request, &t.model));
         // Local Ollama needs no key; hosted or proxied ones take a bearer token.
         if let Some(key) = &t.api_key {
             builder = builder.header(AUTHORIZATION, transport::secret_header(NAME, &format!("Bearer {key}"))?);

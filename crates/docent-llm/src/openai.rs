@@ -63,8 +63,7 @@ impl LlmProvider for OpenAi {
 
     async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let (t, name) = (&self.target, self.quirks.name());
-        let mut builder =
-            t.http.post(&t.url).header(ACCEPT, "text/event-stream").json(&body(request, &t.model, self.quirks));
+        let mut builder = t.post().header(ACCEPT, "text/event-stream").json(&body(request, &t.model, self.quirks));
         if let Some(key) = &t.api_key {
             builder = builder.header(AUTHORIZATION, transport::secret_header(name, &format!("Bearer {key}"))?);
         }

@@ -4,32 +4,58 @@
 
 use std::net::IpAddr;
 
-/// Refuses a URL that points inside the network (unless `allow_private`), with a reason.
-pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+/// What can be told of a URL without resolving its host.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UrlCheck {
+    /// Allowed whatever happens: private addresses are allowed, or the host is a public IP.
+    Allowed,
+    /// Allowed only while every address its host name resolves to is public: check it again
+    /// (`check_url`) before each use, as what a name resolves to may change.
+    ResolveEachUse,
+}
+
+/// The checks of `check_url` that need no name resolution: the scheme, and the address when
+/// the host is one.
+pub fn check_url_form(url: &str, allow_private: bool) -> Result<UrlCheck, String> {
     let parsed = reqwest::Url::parse(url).map_err(|_| format!("`{url}` is not a URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err("only http and https URLs are allowed".to_owned());
     }
-    let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_owned();
+    let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']);
     if allow_private {
+        return Ok(UrlCheck::Allowed);
+    }
+    match host.parse::<IpAddr>() {
+        Ok(ip) if is_internal(&ip) => Err(internal(host, &ip)),
+        Ok(_) => Ok(UrlCheck::Allowed),
+        Err(_) => Ok(UrlCheck::ResolveEachUse),
+    }
+}
+
+/// Refuses a URL that points inside the network (unless `allow_private`), with a reason.
+pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+    if check_url_form(url, allow_private)? == UrlCheck::Allowed {
         return Ok(());
     }
+    let parsed = reqwest::Url::parse(url).map_err(|_| format!("`{url}` is not a URL"))?;
+    let host = parsed.host_str().ok_or("the URL has no host")?;
     let port = parsed.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| format!("cannot resolve {host}"))?
-            .map(|a| a.ip())
-            .collect(),
-    };
+    let addresses: Vec<IpAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| format!("cannot resolve {host}"))?
+        .map(|a| a.ip())
+        .collect();
     if addresses.is_empty() {
         return Err(format!("cannot resolve {host}"));
     }
     match addresses.iter().find(|ip| is_internal(ip)) {
-        Some(ip) => Err(format!("{host} resolves to the internal address {ip}, which is not allowed")),
+        Some(ip) => Err(internal(host, ip)),
         None => Ok(()),
     }
+}
+
+fn internal(host: &str, ip: &IpAddr) -> String {
+    format!("{host} resolves to the internal address {ip}, which is not allowed")
 }
 
 pub fn is_internal(ip: &IpAddr) -> bool {
@@ -69,5 +95,15 @@ mod tests {
         assert!(check_url("ftp://example.com/x", false).await.is_err());
         assert!(check_url("http://127.0.0.1:8080/x", true).await.is_ok());
         assert!(check_url("https://93.184.216.34/", false).await.is_ok());
+    }
+
+    #[test]
+    fn only_a_host_name_is_left_to_check_on_each_use() {
+        assert_eq!(check_url_form("https://93.184.216.34/v1", false), Ok(UrlCheck::Allowed));
+        assert_eq!(check_url_form("https://api.example.com/v1", false), Ok(UrlCheck::ResolveEachUse));
+        assert_eq!(check_url_form("https://api.example.com/v1", true), Ok(UrlCheck::Allowed));
+        assert_eq!(check_url_form("http://localhost:11434", true), Ok(UrlCheck::Allowed));
+        assert!(check_url_form("http://10.0.0.8/v1", false).is_err());
+        assert!(check_url_form("file:///etc/passwd", true).is_err());
     }
 }

@@ -1,13 +1,14 @@
 //! The public chat path's in-memory copy of each tenant's configuration: the tenant row, its
-//! segments and tools, and whether it has products. The store's triggers move `config_version`
-//! on any write to the tenant, its segments or tools, and `kb_version` on any knowledge write,
-//! whoever makes it (this replica, another one, the CLI). `get` pays one indexed read
+//! segments and tools, whether it has products, and the model its settings name (resolved on
+//! first use). The store's triggers move `config_version` on any write to the tenant, its
+//! segments or tools, and `kb_version` on any knowledge write, whoever makes it (this replica,
+//! another one, the CLI). `get` pays one indexed read
 //! (`tenant_versions`) to check the copy; a chat turn instead takes the copy unchecked (`cached`)
 //! and has its first write check the versions it saw, retrying on a fresh copy when they moved,
 //! so a copy is never acted on after a committed change.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use docent_agent::enrich::{Chain, Connectors, Offer};
 use docent_domain::SegmentId;
@@ -15,6 +16,8 @@ use docent_domain::segment::Segment;
 use docent_domain::tenant::Tenant;
 use docent_domain::tool::Tool;
 use docent_store::{Store, TenantVersions};
+
+use crate::http::chat::Configured;
 
 /// One tenant as the chat path sees it.
 #[derive(Debug)]
@@ -28,6 +31,8 @@ pub struct ChatTenant {
     pub versions: TenantVersions,
     /// The tools each segment's turns offer, assembled on first use.
     offers: Mutex<HashMap<SegmentId, Arc<Offer>>>,
+    /// The model the tenant's configuration names, resolved on first use (`http::chat::llm`).
+    pub llm: OnceLock<Configured>,
 }
 
 impl ChatTenant {
@@ -74,6 +79,7 @@ impl TenantCache {
             tenant,
             versions,
             offers: Mutex::default(),
+            llm: OnceLock::new(),
         });
         let mut by_slug = self.write();
         if by_slug.len() >= MAX_TENANTS {

@@ -231,6 +231,25 @@ async fn a_passthrough_base_url_inside_the_network_is_refused_unless_allowed(bac
     assert_eq!(r.json()["code"], "invalid_llm");
 }
 
+/// The tenant's model is resolved once per copy of its configuration, but a base URL whose host
+/// is a name is resolved again on every turn: what a name points at may change.
+async fn a_stored_base_url_inside_the_network_is_refused_on_every_turn(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.outbound.allow_private = false).await;
+    let server = app.serve().await;
+    let t = app.tenant("acme").await;
+    let settings = |url: &str| json!({"llmProvider": "openai", "llmBaseUrl": url, "llmApiKey": "k"});
+    for url in ["http://localhost:9/v1", "http://127.0.0.1:9/v1"] {
+        app.patch("/tenants/acme", settings(url)).bearer(&t.token).send().await.expect(200);
+        for session in ["a", "b"] {
+            let body = json!({"message": "Hi", "sessionId": format!("{url}-{session}")});
+            let r = post(&server, "/chat/acme", &body, &[("x-agent-model", "m")]).await;
+            assert_eq!(r.status, 400, "{url}: {}", r.body);
+            assert_eq!(r.json()["code"], "invalid_llm");
+            assert!(r.body.contains("internal address"), "{url}: {}", r.body);
+        }
+    }
+}
+
 backend_suite!(
     each_wire_format_streams_text_to_the_visitor,
     each_wire_format_runs_a_tool_call_and_feeds_the_result_back,
@@ -238,6 +257,7 @@ backend_suite!(
     a_stream_cut_midway_ends_with_an_error_event_and_keeps_the_partial,
     a_stored_tenant_key_and_a_tenant_webhook_answer_turns,
     a_passthrough_base_url_inside_the_network_is_refused_unless_allowed,
+    a_stored_base_url_inside_the_network_is_refused_on_every_turn,
     model_calls_speak_http2_only_when_configured,
 );
 

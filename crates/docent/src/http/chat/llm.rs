@@ -1,7 +1,7 @@
 //! Which model answers a turn (`llmSource`): the caller's own key in `X-LLM-*` headers
 //! (`passthrough`), else the tenant's webhook or stored key (`webhook` / `stored`), else the
 //! server's provider (`managed`), else the built-in engine (reported as `managed`, provider
-//! `builtin`).
+//! `builtin`). All but the caller's own key are resolved once per copy of the tenant.
 
 use std::sync::Arc;
 
@@ -15,6 +15,8 @@ use docent_llm::{ProviderConfig, ProviderKind};
 use super::input::header;
 use crate::app::App;
 use crate::http::error::ApiError;
+use crate::outbound::UrlCheck;
+use crate::tenant_cache::ChatTenant;
 
 fn default_model(kind: ProviderKind) -> &'static str {
     match kind {
@@ -30,51 +32,99 @@ fn kind(raw: &str, field: &str) -> Result<ProviderKind, ApiError> {
         .map_err(|_| ApiError::bad_request("invalid_llm", format!("{field}: unknown provider `{raw}`")))
 }
 
-async fn guard(app: &App, url: Option<&str>, field: &str) -> Result<(), ApiError> {
-    match url {
-        Some(url) => crate::outbound::check_url(url, app.config.outbound.allow_private)
-            .await
-            .map_err(|why| ApiError::bad_request("invalid_llm", format!("{field}: {why}"))),
-        None => Ok(()),
-    }
-}
-
 fn remote(app: &App, source: LlmSource, config: ProviderConfig) -> ResolvedLlm {
     let model = Some(config.model.clone());
     let provider: Arc<dyn docent_llm::LlmProvider> = Arc::from(docent_llm::provider(config, app.llm_http.clone()));
     ResolvedLlm { source, provider, model }
 }
 
+/// The model of a tenant's configuration (its webhook, its stored key, or the server's),
+/// resolved once per copy of the tenant: the provider with its unsealed key and checked URL.
+pub struct Configured {
+    resolved: Option<ResolvedLlm>,
+    /// A tenant-chosen URL whose host is a name, checked again on every turn (`outbound`).
+    recheck: Option<(String, &'static str)>,
+}
+
+impl std::fmt::Debug for Configured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = self.resolved.as_ref().map(|r| r.source);
+        f.debug_struct("Configured").field("source", &source).field("recheck", &self.recheck).finish()
+    }
+}
+
 /// The model the turn uses when one is configured or passed; `None` for the built-in engine
 /// (see [`builtin`]), which needs the turn's segment.
-pub async fn resolve(app: &App, tenant: &Tenant, headers: &HeaderMap) -> Result<Option<ResolvedLlm>, ApiError> {
+pub async fn resolve(app: &App, chat: &ChatTenant, headers: &HeaderMap) -> Result<Option<ResolvedLlm>, ApiError> {
+    if let Some(passthrough) = passthrough(app, headers).await? {
+        return Ok(Some(passthrough));
+    }
+    let configured = match chat.llm.get() {
+        Some(configured) => configured,
+        None => {
+            let fresh = configured(app, &chat.tenant)?;
+            chat.llm.get_or_init(|| fresh)
+        }
+    };
+    if let Some((url, field)) = &configured.recheck {
+        guard(app, url, field).await?;
+    }
+    Ok(configured.resolved.clone())
+}
+
+/// The caller's own key in `X-LLM-*` headers, when given.
+async fn passthrough(app: &App, headers: &HeaderMap) -> Result<Option<ResolvedLlm>, ApiError> {
     let passthrough_key =
         header(headers, "x-llm-key").or_else(|| header(headers, "x-llm-provider").and(header(headers, "x-api-key")));
-    if let Some(key) = passthrough_key {
-        let kind = kind(header(headers, "x-llm-provider").unwrap_or("anthropic"), "X-LLM-Provider")?;
-        let base_url = header(headers, "x-llm-base-url");
-        guard(app, base_url, "X-LLM-Base-Url").await?;
-        let model = header(headers, "x-llm-model").unwrap_or(default_model(kind));
-        let mut config = ProviderConfig::new(kind, model).with_api_key(key);
-        if let Some(url) = base_url {
-            config = config.with_base_url(url);
-        }
-        return Ok(Some(remote(app, LlmSource::Passthrough, config)));
+    let Some(key) = passthrough_key else { return Ok(None) };
+    let kind = kind(header(headers, "x-llm-provider").unwrap_or("anthropic"), "X-LLM-Provider")?;
+    let base_url = header(headers, "x-llm-base-url");
+    if let Some(url) = base_url {
+        guard(app, url, "X-LLM-Base-Url").await?;
     }
+    let model = header(headers, "x-llm-model").unwrap_or(default_model(kind));
+    let mut config = ProviderConfig::new(kind, model).with_api_key(key);
+    if let Some(url) = base_url {
+        config = config.with_base_url(url);
+    }
+    Ok(Some(remote(app, LlmSource::Passthrough, config)))
+}
+
+/// Refuses a URL pointing inside the network (unless the operator allows it).
+async fn guard(app: &App, url: &str, field: &str) -> Result<(), ApiError> {
+    crate::outbound::check_url(url, app.config.outbound.allow_private)
+        .await
+        .map_err(|why| ApiError::bad_request("invalid_llm", format!("{field}: {why}")))
+}
+
+/// The checks of a tenant-chosen URL that hold for as long as the tenant's copy; the name
+/// resolution, when the host is a name, is left for each turn.
+fn check_form(app: &App, url: &str, field: &'static str) -> Result<Option<(String, &'static str)>, ApiError> {
+    let form = crate::outbound::check_url_form(url, app.config.outbound.allow_private)
+        .map_err(|why| ApiError::bad_request("invalid_llm", format!("{field}: {why}")))?;
+    Ok((form == UrlCheck::ResolveEachUse).then(|| (url.to_owned(), field)))
+}
+
+/// The tenant's webhook or stored key, else the server's provider, else nothing.
+fn configured(app: &App, tenant: &Tenant) -> Result<Configured, ApiError> {
     let llm = &tenant.llm;
     if let Some(url) = &llm.webhook_url {
-        guard(app, Some(url), "llmWebhookUrl").await?;
+        let recheck = check_form(app, url, "llmWebhookUrl")?;
         let secret = match &llm.webhook_secret {
             Some(sealed) => Some(app.sealer.open(sealed).map_err(ApiError::internal)?),
             None => None,
         };
         let provider =
             docent_llm::webhook::WebhookProvider::new(app.http.clone(), url.clone(), secret, tenant.slug.clone());
-        return Ok(Some(ResolvedLlm { source: LlmSource::Webhook, provider: Arc::new(provider), model: None }));
+        let resolved = ResolvedLlm { source: LlmSource::Webhook, provider: Arc::new(provider), model: None };
+        return Ok(Configured { resolved: Some(resolved), recheck });
     }
     if let Some(provider) = &llm.provider {
         let kind = kind(provider, "llmProvider")?;
-        guard(app, llm.base_url.as_deref(), "llmBaseUrl").await?;
+        let recheck = match &llm.base_url {
+            Some(url) => check_form(app, url, "llmBaseUrl")?,
+            None => None,
+        };
         let mut config = ProviderConfig::new(kind, llm.model.clone().unwrap_or_else(|| default_model(kind).to_owned()));
         if let Some(sealed) = &llm.api_key {
             config = config.with_api_key(app.sealer.open(sealed).map_err(ApiError::internal)?);
@@ -82,22 +132,19 @@ pub async fn resolve(app: &App, tenant: &Tenant, headers: &HeaderMap) -> Result<
         if let Some(url) = &llm.base_url {
             config = config.with_base_url(url.clone());
         }
-        return Ok(Some(remote(app, LlmSource::Stored, config)));
+        return Ok(Configured { resolved: Some(remote(app, LlmSource::Stored, config)), recheck });
     }
     let managed = &app.config.llm;
-    if let Some(provider) = &managed.provider {
-        let kind = kind(provider, "llm.provider")?;
-        let mut config =
-            ProviderConfig::new(kind, managed.model.clone().unwrap_or_else(|| default_model(kind).to_owned()));
-        if let Some(key) = &managed.api_key {
-            config = config.with_api_key(key.expose());
-        }
-        if let Some(url) = &managed.base_url {
-            config = config.with_base_url(url.clone());
-        }
-        return Ok(Some(remote(app, LlmSource::Managed, config)));
+    let Some(provider) = &managed.provider else { return Ok(Configured { resolved: None, recheck: None }) };
+    let kind = kind(provider, "llm.provider")?;
+    let mut config = ProviderConfig::new(kind, managed.model.clone().unwrap_or_else(|| default_model(kind).to_owned()));
+    if let Some(key) = &managed.api_key {
+        config = config.with_api_key(key.expose());
     }
-    Ok(None)
+    if let Some(url) = &managed.base_url {
+        config = config.with_base_url(url.clone());
+    }
+    Ok(Configured { resolved: Some(remote(app, LlmSource::Managed, config)), recheck: None })
 }
 
 /// The built-in engine (reported as `managed`, provider `builtin`).

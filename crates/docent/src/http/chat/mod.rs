@@ -7,6 +7,7 @@ mod gates;
 mod history;
 pub mod input;
 mod llm;
+pub use llm::Configured;
 pub mod rate_limit;
 mod respond;
 
@@ -269,7 +270,7 @@ async fn start(
     // A conversation opened by an agent stays an agent conversation.
     let agent_model = input.agent_model.clone().or_else(|| existing.as_ref().and_then(|c| c.agent_model.clone()));
     let locale = input.locale.clone().unwrap_or_else(|| tenant.settings.locale.clone());
-    let remote_llm = llm::resolve(app, tenant, headers).await?;
+    let remote_llm = llm::resolve(app, chat, headers).await?;
     let plan = app.plan(&tenant.plan);
     let cap = tenant.conversations_limit.or(plan.limits.conversations_per_month);
     let started = app
