@@ -38,10 +38,13 @@ impl App {
     pub fn new(store: Arc<dyn Store>, config: Config, sealer: Sealer) -> Self {
         let admin_token_hash = config.admin_token.as_ref().map(|t| Arc::from(hash_secret(t.expose())));
         let chat_limiter = Arc::new(RateLimiter::new(config.chat.per_minute, config.chat.per_hour));
+        // No redirect is followed: the URLs tenants choose are checked before each call
+        // (`outbound`), and a redirect would send the call on to an address nobody checked.
         let client = || {
             reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(5))
                 .pool_idle_timeout(std::time::Duration::from_secs(60))
+                .redirect(reqwest::redirect::Policy::none())
         };
         let http = client().build().unwrap_or_default();
         let llm_http = match config.outbound.llm_http2_only {

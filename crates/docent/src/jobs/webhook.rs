@@ -1,6 +1,7 @@
 //! Delivers a `webhook` job: POSTs the body, signed per Standard Webhooks with the tool's secret
 //! (`webhook-id` stays the same across retries, `webhook-timestamp` is each attempt's). 2xx is
-//! success; 410 and other 4xx (but 408 and 429) are permanent; the rest is retried.
+//! success; 410 and other 4xx (but 408 and 429) are permanent; the rest, redirects included (none
+//! is followed: the URL checked is the URL called), is retried.
 
 use docent_domain::conversation::Job;
 

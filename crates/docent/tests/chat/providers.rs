@@ -261,6 +261,34 @@ backend_suite!(
     model_calls_speak_http2_only_when_configured,
 );
 
+/// A tenant's URL is checked before each call, so a redirect from it, which could point
+/// anywhere, is not followed: the call fails instead.
+#[tokio::test]
+async fn a_redirect_from_the_tenants_model_webhook_is_not_followed() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let server = app.serve().await;
+    let t = app.tenant("acme").await;
+    let hook = WebhookReceiver::start(0).await;
+    hook.answer_with(json!({"message": "Reached through a redirect."}));
+    let target = hook.url.clone();
+    let redirect = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let target = target.clone();
+            async move { (axum::http::StatusCode::TEMPORARY_REDIRECT, [("location", target)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, redirect).await;
+    });
+    app.patch("/tenants/acme", json!({"llmWebhookUrl": url})).bearer(&t.token).send().await.expect(200);
+    let r = post(&server, "/chat/acme", &json!({"message": "Hi", "sessionId": "r"}), &[("x-agent-model", "m")]).await;
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert!(hook.attempts().is_empty(), "the redirect was followed");
+}
+
 mod timeouts {
     use super::*;
 
