@@ -9,9 +9,16 @@ use std::net::IpAddr;
 pub enum UrlCheck {
     /// Allowed whatever happens: private addresses are allowed, or the host is a public IP.
     Allowed,
-    /// Allowed only while every address its host name resolves to is public: check it again
-    /// (`check_url`) before each use, as what a name resolves to may change.
-    ResolveEachUse,
+    /// Allowed only while every address this host name resolves to is public: check it again
+    /// (`check_host`) before each use, as what a name resolves to may change.
+    ResolveEachUse(Host),
+}
+
+/// A host name and the port a URL reaches it on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    pub name: String,
+    pub port: u16,
 }
 
 /// The checks of `check_url` that need no name resolution: the scheme, and the address when
@@ -28,28 +35,34 @@ pub fn check_url_form(url: &str, allow_private: bool) -> Result<UrlCheck, String
     match host.parse::<IpAddr>() {
         Ok(ip) if is_internal(&ip) => Err(internal(host, &ip)),
         Ok(_) => Ok(UrlCheck::Allowed),
-        Err(_) => Ok(UrlCheck::ResolveEachUse),
+        Err(_) => {
+            let port = parsed.port_or_known_default().unwrap_or(443);
+            Ok(UrlCheck::ResolveEachUse(Host { name: host.to_owned(), port }))
+        }
     }
 }
 
 /// Refuses a URL that points inside the network (unless `allow_private`), with a reason.
 pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
-    if check_url_form(url, allow_private)? == UrlCheck::Allowed {
-        return Ok(());
+    match check_url_form(url, allow_private)? {
+        UrlCheck::Allowed => Ok(()),
+        UrlCheck::ResolveEachUse(host) => check_host(&host).await,
     }
-    let parsed = reqwest::Url::parse(url).map_err(|_| format!("`{url}` is not a URL"))?;
-    let host = parsed.host_str().ok_or("the URL has no host")?;
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = tokio::net::lookup_host((host, port))
+}
+
+/// Refuses a host name that resolves to no address or to any internal one.
+pub async fn check_host(host: &Host) -> Result<(), String> {
+    let name = host.name.as_str();
+    let addresses: Vec<IpAddr> = tokio::net::lookup_host((name, host.port))
         .await
-        .map_err(|_| format!("cannot resolve {host}"))?
+        .map_err(|_| format!("cannot resolve {name}"))?
         .map(|a| a.ip())
         .collect();
     if addresses.is_empty() {
-        return Err(format!("cannot resolve {host}"));
+        return Err(format!("cannot resolve {name}"));
     }
     match addresses.iter().find(|ip| is_internal(ip)) {
-        Some(ip) => Err(internal(host, ip)),
+        Some(ip) => Err(internal(name, ip)),
         None => Ok(()),
     }
 }
@@ -100,7 +113,8 @@ mod tests {
     #[test]
     fn only_a_host_name_is_left_to_check_on_each_use() {
         assert_eq!(check_url_form("https://93.184.216.34/v1", false), Ok(UrlCheck::Allowed));
-        assert_eq!(check_url_form("https://api.example.com/v1", false), Ok(UrlCheck::ResolveEachUse));
+        let named = Host { name: "api.example.com".to_owned(), port: 443 };
+        assert_eq!(check_url_form("https://api.example.com/v1", false), Ok(UrlCheck::ResolveEachUse(named)));
         assert_eq!(check_url_form("https://api.example.com/v1", true), Ok(UrlCheck::Allowed));
         assert_eq!(check_url_form("http://localhost:11434", true), Ok(UrlCheck::Allowed));
         assert!(check_url_form("http://10.0.0.8/v1", false).is_err());

@@ -2,10 +2,10 @@
 //! segments and tools, whether it has products, and the model its settings name (resolved on
 //! first use). The store's triggers move `config_version` on any write to the tenant, its
 //! segments or tools, and `kb_version` on any knowledge write, whoever makes it (this replica,
-//! another one, the CLI). `get` pays one indexed read
-//! (`tenant_versions`) to check the copy; a chat turn instead takes the copy unchecked (`cached`)
-//! and has its first write check the versions it saw, retrying on a fresh copy when they moved,
-//! so a copy is never acted on after a committed change.
+//! another one, the CLI). `get` pays one indexed read (`tenant_versions`) to check the copy; a
+//! chat turn instead takes the copy unchecked (`cached`) and has its first write check the
+//! versions it saw, retrying on a fresh copy when they moved, so a copy is never acted on after
+//! a committed change.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};

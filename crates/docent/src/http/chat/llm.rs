@@ -15,7 +15,7 @@ use docent_llm::{ProviderConfig, ProviderKind};
 use super::input::header;
 use crate::app::App;
 use crate::http::error::ApiError;
-use crate::outbound::UrlCheck;
+use crate::outbound::{Host, UrlCheck};
 use crate::tenant_cache::ChatTenant;
 
 fn default_model(kind: ProviderKind) -> &'static str {
@@ -42,8 +42,9 @@ fn remote(app: &App, source: LlmSource, config: ProviderConfig) -> ResolvedLlm {
 /// resolved once per copy of the tenant: the provider with its unsealed key and checked URL.
 pub struct Configured {
     resolved: Option<ResolvedLlm>,
-    /// A tenant-chosen URL whose host is a name, checked again on every turn (`outbound`).
-    recheck: Option<(String, &'static str)>,
+    /// The host name of a tenant-chosen URL, with the setting it came from: resolved and
+    /// checked again on every turn (`outbound`).
+    recheck: Option<(Host, &'static str)>,
 }
 
 impl std::fmt::Debug for Configured {
@@ -66,8 +67,8 @@ pub async fn resolve(app: &App, chat: &ChatTenant, headers: &HeaderMap) -> Resul
             chat.llm.get_or_init(|| fresh)
         }
     };
-    if let Some((url, field)) = &configured.recheck {
-        guard(app, url, field).await?;
+    if let Some((host, field)) = &configured.recheck {
+        crate::outbound::check_host(host).await.map_err(|why| refused(field, why))?;
     }
     Ok(configured.resolved.clone())
 }
@@ -90,19 +91,22 @@ async fn passthrough(app: &App, headers: &HeaderMap) -> Result<Option<ResolvedLl
     Ok(Some(remote(app, LlmSource::Passthrough, config)))
 }
 
-/// Refuses a URL pointing inside the network (unless the operator allows it).
-async fn guard(app: &App, url: &str, field: &str) -> Result<(), ApiError> {
-    crate::outbound::check_url(url, app.config.outbound.allow_private)
-        .await
-        .map_err(|why| ApiError::bad_request("invalid_llm", format!("{field}: {why}")))
+fn refused(field: &str, why: String) -> ApiError {
+    ApiError::bad_request("invalid_llm", format!("{field}: {why}"))
 }
 
-/// The checks of a tenant-chosen URL that hold for as long as the tenant's copy; the name
-/// resolution, when the host is a name, is left for each turn.
-fn check_form(app: &App, url: &str, field: &'static str) -> Result<Option<(String, &'static str)>, ApiError> {
-    let form = crate::outbound::check_url_form(url, app.config.outbound.allow_private)
-        .map_err(|why| ApiError::bad_request("invalid_llm", format!("{field}: {why}")))?;
-    Ok((form == UrlCheck::ResolveEachUse).then(|| (url.to_owned(), field)))
+/// Refuses a URL pointing inside the network (unless the operator allows it).
+async fn guard(app: &App, url: &str, field: &str) -> Result<(), ApiError> {
+    crate::outbound::check_url(url, app.config.outbound.allow_private).await.map_err(|why| refused(field, why))
+}
+
+/// The checks of a tenant-chosen URL that hold for as long as the tenant's copy; the host, when
+/// it is a name, is left to resolve on each turn.
+fn check_form(app: &App, url: &str, field: &'static str) -> Result<Option<(Host, &'static str)>, ApiError> {
+    match crate::outbound::check_url_form(url, app.config.outbound.allow_private).map_err(|why| refused(field, why))? {
+        UrlCheck::Allowed => Ok(None),
+        UrlCheck::ResolveEachUse(host) => Ok(Some((host, field))),
+    }
 }
 
 /// The tenant's webhook or stored key, else the server's provider, else nothing.
