@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use docent_domain::corpus::CorpusEntry;
 use docent_domain::product::Product;
+use tantivy::merge_policy::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -47,6 +48,17 @@ impl Lang {
 }
 
 pub const GENERAL: &str = "_general";
+
+/// Tantivy's log-sized levels (segments within a factor of ~1.7 of each other; all under
+/// 10,000 documents are one level), merged once a level holds four segments or one of them has
+/// a quarter of its documents deleted (an edit deletes the old copy). A big segment is thus
+/// rewritten rarely, and an index has a few segments per tenfold of size.
+fn merges() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_min_num_segments(4);
+    policy.set_del_docs_ratio_before_merge(0.25);
+    policy
+}
 
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -125,8 +137,32 @@ impl TenantIndex {
         })
     }
 
+    /// A writer for one batch of changes, ended by [`TenantIndex::publish`]. It merges nothing
+    /// in the background: it is dropped after the batch, which would abandon such a merge.
     pub fn writer(&self) -> tantivy::Result<IndexWriter> {
-        self.index.writer_with_num_threads(1, 15_000_000)
+        let writer = self.index.writer_with_num_threads(1, 15_000_000)?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        Ok(writer)
+    }
+
+    /// Commits a batch, merges segments as [`merges`] asks, and makes the result searchable.
+    /// Without the merges every batch would leave a segment or more behind, and a query visits
+    /// each segment: a tenant edited a thousand times would be searched a thousand times over.
+    pub fn publish(&self, mut writer: IndexWriter) -> tantivy::Result<()> {
+        writer.commit()?;
+        let policy = merges();
+        // Each round merges whole levels; a merged level may fill the next one up.
+        for _ in 0..8 {
+            let candidates = policy.compute_merge_candidates(&self.index.searchable_segment_metas()?);
+            if candidates.is_empty() {
+                break;
+            }
+            for candidate in candidates {
+                writer.merge(&candidate.0).wait()?;
+            }
+        }
+        writer.wait_merging_threads()?;
+        self.reader.reload()
     }
 
     pub fn delete(&self, writer: &IndexWriter, id: &str) {

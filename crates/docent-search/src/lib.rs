@@ -280,8 +280,8 @@ where
 /// A fresh index of everything the tenant has, at the version read before the scan.
 async fn build(store: &dyn Store, tenant: &Tenant) -> Result<Slot> {
     let version = store.kb_version(&tenant.id).await?;
-    let index = TenantIndex::new(Lang::of_locale(&tenant.settings.locale))?;
-    let mut writer = index.writer()?;
+    let index = Arc::new(TenantIndex::new(Lang::of_locale(&tenant.settings.locale))?);
+    let writer = index.writer()?;
     let mut after = String::new();
     loop {
         let page = store.corpus_after(&tenant.id, &after, PAGE).await?;
@@ -304,10 +304,9 @@ async fn build(store: &dyn Store, tenant: &Tenant) -> Result<Slot> {
             None => break,
         }
     }
-    writer.commit()?;
-    index.reader.reload()?;
+    publish(&index, writer).await?;
     tracing::debug!(tenant = %tenant.slug, version, "built a search index");
-    Ok(Slot { index: Arc::new(index), version })
+    Ok(Slot { index, version })
 }
 
 /// Applies the changes recorded since the index's version: each changed item is removed and,
@@ -316,7 +315,7 @@ async fn catch_up(store: &dyn Store, tenant: &TenantId, slot: &mut Slot) -> Resu
     if store.kb_version(tenant).await? <= slot.version {
         return Ok(());
     }
-    let mut writer = slot.index.writer()?;
+    let writer = slot.index.writer()?;
     loop {
         let changes = store.kb_changes_since(tenant, slot.version, PAGE).await?;
         let Some(last) = changes.last() else { break };
@@ -341,8 +340,16 @@ async fn catch_up(store: &dyn Store, tenant: &TenantId, slot: &mut Slot) -> Resu
         }
         slot.version = last_version;
     }
-    writer.commit()?;
-    slot.index.reader.reload()?;
+    publish(&slot.index, writer).await
+}
+
+/// [`TenantIndex::publish`] off the async workers: a merge of a big tenant's segments takes a
+/// while, and other tenants' turns should not wait on it.
+async fn publish(index: &Arc<TenantIndex>, writer: tantivy::IndexWriter) -> Result<()> {
+    let index = index.clone();
+    tokio::task::spawn_blocking(move || index.publish(writer))
+        .await
+        .map_err(|e| tantivy::TantivyError::InternalError(format!("publishing the index: {e}")))??;
     Ok(())
 }
 
@@ -394,6 +401,28 @@ mod tests {
         assert_eq!(search(&idx, "delivry time to canda?")[0], shipping.id.as_str());
         assert_eq!(search(&idx, "how much is ebike rentel per day")[0], rental.id.as_str());
         assert_eq!(search(&idx, "opening hours")[0], hours.id.as_str());
+    }
+
+    #[test]
+    fn batches_are_merged_so_an_edited_index_keeps_few_segments() {
+        let idx = TenantIndex::new(Lang::English).unwrap();
+        let hours = entry("Opening hours", "Open 9 to 6.", 5);
+        let mut others = Vec::new();
+        for n in 0..40 {
+            let w = idx.writer().unwrap();
+            idx.delete(&w, hours.id.as_str());
+            idx.add_entry(&w, &hours).unwrap();
+            let other = entry(&format!("Store {n}"), "A store.", 5);
+            idx.add_entry(&w, &other).unwrap();
+            others.push(other);
+            idx.publish(w).unwrap();
+        }
+        let segments = idx.index.searchable_segment_metas().unwrap();
+        assert!(segments.len() < 4, "{} segments after 40 batches", segments.len());
+        let kept: u32 = segments.iter().map(|s| s.max_doc()).sum();
+        assert!(kept < 50, "the replaced copies are dropped as segments merge: {kept} documents kept for 41");
+        assert_eq!(search(&idx, "opening hours"), [hours.id.to_string()]);
+        assert_eq!(search(&idx, "store 17")[0], others[17].id.as_str());
     }
 
     #[test]
