@@ -252,33 +252,6 @@ impl ThisStore {
         batch.stage(out, tenant);
     }
 
-    /// Counts a turn's close: the reply, tool calls, and an escalation.
-    fn rollup_turn_finished(
-        out: &mut WriteBatch,
-        tenant: &TenantId,
-        conversation: &docent_domain::conversation::Conversation,
-        before: (&str, i64),
-        executions: &[docent_domain::conversation::ToolExecution],
-        messages: i64,
-    ) {
-        let (status_before, calls_before) = before;
-        let dims = RollupDims::of_conversation(conversation);
-        let mut batch = RollupBatch::default();
-        let calls = i64::try_from(executions.len()).unwrap_or(i64::MAX);
-        let d = batch.daily(&dims);
-        d.messages = messages;
-        d.tool_calls = calls;
-        d.with_tool_calls = i64::from(calls_before == 0 && calls > 0);
-        d.escalated = i64::from(
-            status_before != docent_domain::conversation::STATUS_ESCALATED
-                && conversation.status == docent_domain::conversation::STATUS_ESCALATED,
-        );
-        for e in executions {
-            batch.tool(&dims, &e.tool_name, 1);
-        }
-        batch.stage(out, tenant);
-    }
-
     /// Counts a conversation opened without a turn (no message yet).
     async fn rollup_conversation_created(
         conn: &mut <Db as sqlx::Database>::Connection,

@@ -19,14 +19,6 @@ mod chat_rows {
         pub last_message_at: i64,
     }
 
-    /// A conversation with its tool-call count (what a turn's close adds to).
-    #[derive(sqlx::FromRow)]
-    pub(super) struct ConversationCallsRow {
-        #[sqlx(flatten)]
-        pub conversation: ConversationRow,
-        pub tool_calls: i64,
-    }
-
     #[derive(sqlx::FromRow, serde::Deserialize)]
     pub(super) struct MessageRow {
         pub id: String,
@@ -150,8 +142,7 @@ impl crate::ConversationStore for ThisStore {
         if finish.executions.is_empty() && !finish.escalated {
             return self.finish_plain_turn(tenant, finish, now).await;
         }
-        // Boxed, as in `start_turn`: the plain close's future stays small.
-        Box::pin(self.finish_turn_in_transaction(tenant, finish, now)).await
+        self.finish_turn_with_tools(tenant, finish, now).await
     }
 
     async fn list_tool_executions(

@@ -1,23 +1,51 @@
 // Chat turn writes shared by both backends (see the head of `sql.rs` for how it is included):
 // a turn's start and close, in one command when they can be, with the checks they carry.
 
-/// Counts `messages` new messages of the conversation whose `column` is `value` in the daily
-/// rollup, its dimensions read from the conversation row (the SQL form of `RollupDims::of`);
-/// only while the tenant's versions are `seen`, when given.
-fn stage_message_rollup(
+/// The counters a turn adds to its conversation's daily rollup cell: `escalated` and
+/// `with_tool_calls` are SQL expressions over the conversation's row.
+struct DailyCounts<'a> {
+    messages: i64,
+    escalated: &'a str,
+    with_tool_calls: &'a str,
+    tool_calls: i64,
+}
+
+impl DailyCounts<'_> {
+    fn messages(messages: i64) -> Self {
+        DailyCounts { messages, escalated: "0", with_tool_calls: "0", tool_calls: 0 }
+    }
+}
+
+/// The rollup cell's key columns of a conversation, read from its row (the SQL form of
+/// `RollupDims::of`, without the visitor type).
+fn cell_of_row() -> String {
+    format!("tenant_id, started_at - (started_at % {}), channel, COALESCE(segment_id, '')", docent_domain::analytics::DAY_MS)
+}
+
+/// Adds `counts` to the daily rollup cell of the conversation whose `column` is `value`, its
+/// dimensions read from the conversation row; only while the tenant's versions are `seen`, when
+/// given.
+fn stage_daily_rollup(
     batch: &mut WriteBatch,
     tenant: &TenantId,
     (column, value): (&str, &str),
-    messages: i64,
+    counts: DailyCounts<'_>,
     seen: Option<(i64, i64)>,
 ) {
-    let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(value.to_owned()), SqlArg::Int(messages)];
+    let mut args = vec![
+        SqlArg::Text(tenant.to_string()),
+        SqlArg::Text(value.to_owned()),
+        SqlArg::Int(counts.messages),
+        SqlArg::Int(counts.tool_calls),
+    ];
     let sql = format!(
         "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
          escalated, with_tool_calls, tool_calls, positive, negative) \
-         SELECT tenant_id, started_at - (started_at % {DAY_MS}), channel, COALESCE(segment_id, ''), visitor_type, \
-         0, $3, 0, 0, 0, 0, 0 FROM conversations WHERE tenant_id = $1 AND {column} = $2{guard}{DAILY_CONFLICT}",
-        DAY_MS = docent_domain::analytics::DAY_MS,
+         SELECT {cell}, visitor_type, 0, $3, {escalated}, {with_tool_calls}, $4, 0, 0 \
+         FROM conversations WHERE tenant_id = $1 AND {column} = $2{guard}{DAILY_CONFLICT}",
+        cell = cell_of_row(),
+        escalated = counts.escalated,
+        with_tool_calls = counts.with_tool_calls,
         guard = versions_guard(seen, 1, &mut args),
     );
     batch.push(sql, args);
@@ -55,12 +83,13 @@ fn visitor_assignment(visitor: Option<&VisitorId>, keep_existing: bool, args: &m
 /// The tenant's versions (`$1` its id).
 const TENANT_VERSIONS: &str = "SELECT config_version, kb_version FROM tenants WHERE id = $1";
 
-/// Adds the insert of the turn's reply, if there is one; returns the number of messages added.
+/// Adds the insert of the turn's reply, if there is one (nothing is written for a conversation
+/// deleted meanwhile); returns the number of messages added.
 fn stage_reply(batch: &mut WriteBatch, tenant: &TenantId, finish: &crate::FinishTurn, now: Timestamp) -> i64 {
     let Some((id, content, status)) = &finish.assistant else { return 0 };
     batch.push(
         "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
-         VALUES ($1, $2, $3, 'assistant', $4, $5, $6)",
+         SELECT $1, $2, $3, 'assistant', $4, $5, $6 FROM conversations WHERE tenant_id = $2 AND id = $3",
         vec![
             SqlArg::Text(id.to_string()),
             SqlArg::Text(tenant.to_string()),
@@ -109,7 +138,7 @@ impl ThisStore {
             ),
             args,
         );
-        stage_message_rollup(&mut batch, tenant, ("session_id", &new.session_id), 1, seen);
+        stage_daily_rollup(&mut batch, tenant, ("session_id", &new.session_id), DailyCounts::messages(1), seen);
         let select =
             format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
         let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
@@ -171,7 +200,7 @@ impl ThisStore {
         // on PostgreSQL a turn's start and close racing on one conversation would otherwise
         // each hold the lock the other waits for.
         if added > 0 {
-            stage_message_rollup(&mut batch, tenant, ("id", conv), added, None);
+            stage_daily_rollup(&mut batch, tenant, ("id", conv), DailyCounts::messages(added), None);
         }
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
@@ -314,33 +343,26 @@ impl ThisStore {
         Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created, history })
     }
 
-    /// A turn's close with tool executions or an escalation: in a transaction that reads the
-    /// conversation's counters first.
-    async fn finish_turn_in_transaction(
+    /// A turn's close with tool executions or an escalation, in one command like the plain one.
+    /// The counters move first and the status last, so the rollup between them reads from the
+    /// conversation row whether this turn made its first tool call (`tool_calls` is now this
+    /// turn's calls) and whether it was escalated already. The conversation row is written
+    /// before the rollup rows, as in every turn write. Nothing is written for a conversation
+    /// deleted meanwhile.
+    async fn finish_turn_with_tools(
         &self,
         tenant: &TenantId,
         finish: crate::FinishTurn,
         now: Timestamp,
     ) -> Result<docent_domain::conversation::Conversation> {
+        use docent_domain::conversation::STATUS_ESCALATED;
         let conv = finish.conversation_id.as_str();
-        let mut tx = self.begin_write().await?;
-        let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS}, tool_calls FROM conversations WHERE tenant_id = $1 AND id = $2{FOR_UPDATE}"
-        );
-        let row = sqlx::query_as::<Db, chat_rows::ConversationCallsRow>(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(conv)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
-        let calls_before = row.tool_calls;
-        let mut conversation = row.conversation.into_conversation()?;
-        let status_before = conversation.status.clone();
         let mut batch = WriteBatch::default();
         for e in &finish.executions {
             batch.push(
                 "INSERT INTO tool_executions (id, tenant_id, conversation_id, tool_name, tool_type, input, result, \
-                 success, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 success, summary, created_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM conversations \
+                 WHERE tenant_id = $2 AND id = $3",
                 execution_row(tenant, conv, e)?,
             );
         }
@@ -349,7 +371,6 @@ impl ThisStore {
         let mut args = vec![
             SqlArg::Int(added),
             SqlArg::Int(now.millis()),
-            SqlArg::Bool(finish.escalated),
             SqlArg::Text(tenant.to_string()),
             SqlArg::Text(conv.to_owned()),
             SqlArg::Int(calls),
@@ -358,23 +379,47 @@ impl ThisStore {
         batch.push(
             format!(
                 "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
-                 status = CASE WHEN $3 THEN 'escalated' ELSE status END, tool_calls = tool_calls + $6{visitor} \
-                 WHERE tenant_id = $4 AND id = $5"
+                 tool_calls = tool_calls + $5{visitor} WHERE tenant_id = $3 AND id = $4"
             ),
             args,
         );
-        conversation.message_count += count(added);
-        conversation.last_message_at = now;
+        let first_calls = if calls > 0 { format!("CASE WHEN tool_calls = {calls} THEN 1 ELSE 0 END") } else { "0".into() };
+        let newly_escalated = match finish.escalated {
+            true => format!("CASE WHEN status = '{STATUS_ESCALATED}' THEN 0 ELSE 1 END"),
+            false => "0".into(),
+        };
+        let counts =
+            DailyCounts { messages: added, escalated: &newly_escalated, with_tool_calls: &first_calls, tool_calls: calls };
+        stage_daily_rollup(&mut batch, tenant, ("id", conv), counts, None);
+        let mut per_tool = std::collections::BTreeMap::<&str, i64>::new();
+        for e in &finish.executions {
+            *per_tool.entry(&e.tool_name).or_default() += 1;
+        }
+        for (name, n) in per_tool {
+            batch.push(
+                format!(
+                    "INSERT INTO analytics_daily_tools (tenant_id, day, channel, segment_id, tool_name, calls) \
+                     SELECT {cell}, $3, $4 FROM conversations WHERE tenant_id = $1 AND id = $2{TOOLS_CONFLICT}",
+                    cell = cell_of_row()
+                ),
+                vec![
+                    SqlArg::Text(tenant.to_string()),
+                    SqlArg::Text(conv.to_owned()),
+                    SqlArg::Text(name.to_owned()),
+                    SqlArg::Int(n),
+                ],
+            );
+        }
         if finish.escalated {
-            docent_domain::conversation::STATUS_ESCALATED.clone_into(&mut conversation.status);
+            batch.push(
+                format!("UPDATE conversations SET status = '{STATUS_ESCALATED}' WHERE tenant_id = $1 AND id = $2"),
+                vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())],
+            );
         }
-        if let Some(v) = &finish.visitor_id {
-            conversation.visitor_id = Some(v.clone());
-        }
-        let before = (status_before.as_str(), calls_before);
-        Self::rollup_turn_finished(&mut batch, tenant, &conversation, before, &finish.executions, added);
-        batch.run(&mut tx).await?;
-        tx.commit().await?;
-        Ok(conversation)
+        let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
+        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
+        let row = parts.into_iter().next().and_then(|rows| rows.into_iter().next()).ok_or(StorageError::NotFound)?;
+        decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
     }
 }

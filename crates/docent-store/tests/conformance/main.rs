@@ -72,6 +72,7 @@ macro_rules! store_test_suite {
             concurrent_quotes_never_share_a_number_and_leave_no_gap,
             deleting_a_visitor_deletes_their_quotes,
             a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable,
+            repeated_tool_turns_count_the_conversation_once_and_every_call,
             concurrent_turn_writes_each_land_once_beside_a_failing_one,
             a_turn_checked_against_an_old_tenant_copy_writes_nothing,
         );

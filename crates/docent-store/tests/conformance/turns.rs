@@ -95,6 +95,71 @@ pub(crate) async fn turns_votes_and_submission_moves_keep_history_and_rollups_in
     assert!(db.conversation_detail(&other, &c.id).await.unwrap().is_none());
 }
 
+/// A conversation's later tool turns add their calls, but it counts once as "with tool calls"
+/// and once as escalated, however many turns call tools or escalate; each tool's calls count
+/// under its name. A close for a conversation that is gone writes nothing.
+pub(crate) async fn repeated_tool_turns_count_the_conversation_once_and_every_call(db: Db) {
+    use docent_domain::analytics::{StatsQuery, day_floor};
+    use docent_domain::conversation::ToolExecution;
+    use docent_store::{FinishTurn, StartTurn, StorageError, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let start = || StartTurn {
+        conversation: conversation("s1", None),
+        user_message: "hello".to_owned(),
+        monthly_cap: None,
+        seen_versions: None,
+    };
+    let call = |name: &str| ToolExecution {
+        tool_name: name.into(),
+        tool_type: "REMEMBER_FACT".into(),
+        input: json!({"key": "k"}),
+        result: json!({}),
+        success: true,
+        summary: "s".into(),
+        created_at: Timestamp::now(),
+    };
+    let finish =
+        |c: &docent_domain::conversation::Conversation, executions: Vec<ToolExecution>, escalated| FinishTurn {
+            conversation_id: c.id.clone(),
+            assistant: Some((docent_domain::MessageId::generate(), "answer".into(), "complete")),
+            executions,
+            escalated,
+            visitor_id: None,
+        };
+    let TurnStart::Started { conversation: c, .. } = db.start_turn(&acme, start()).await.unwrap() else {
+        panic!("a new conversation starts")
+    };
+    let after = db.finish_turn(&acme, finish(&c, vec![call("remember")], false)).await.unwrap();
+    assert_eq!((after.message_count, after.status.as_str()), (2, "active"));
+    for escalated in [true, true, false] {
+        db.start_turn(&acme, start()).await.unwrap();
+        let calls = vec![call("remember"), call("escalate")];
+        let after = db.finish_turn(&acme, finish(&c, calls, escalated)).await.unwrap();
+        assert_eq!(after.status, "escalated", "escalated once, escalated for good");
+    }
+    assert_eq!(db.list_tool_executions(&acme, &c.id).await.unwrap().len(), 7);
+    let day = day_floor(Timestamp::now().millis());
+    let q = StatsQuery { from_day: day, to_day: day + 86_400_000, channel: None, segment_id: None, top: 10 };
+    let stats = db.conversation_stats(&acme, &q).await.unwrap();
+    let totals = stats.days.iter().fold(docent_domain::analytics::Totals::default(), |mut t, d| {
+        t.add(&d.totals);
+        t
+    });
+    assert_eq!((totals.conversations, totals.messages, totals.tool_calls), (1, 8, 7));
+    assert_eq!((totals.with_tool_calls, totals.escalated), (1, 1));
+    let mut tools = stats.tools.clone();
+    tools.sort();
+    assert_eq!(tools, [("escalate".to_owned(), 3), ("remember".to_owned(), 4)]);
+
+    let gone = docent_domain::conversation::Conversation { id: docent_domain::ConversationId::generate(), ..*c };
+    let lost = db.finish_turn(&acme, finish(&gone, vec![call("remember")], true)).await;
+    assert!(matches!(lost, Err(StorageError::NotFound)), "{lost:?}");
+    assert!(db.list_tool_executions(&acme, &gone.id).await.unwrap().is_empty());
+    assert!(db.list_messages(&acme, &gone.id).await.unwrap().is_empty());
+    let again = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((again.messages, again.tool_calls, again.escalated), (8, 7, 1), "nothing counted for it");
+}
+
 pub(crate) async fn a_failed_turn_write_leaves_nothing_behind_and_the_writer_usable(db: Db) {
     use docent_store::{FinishTurn, StartTurn, StorageError, TurnStart};
     let (acme, _) = tenant(&db, "acme").await;
