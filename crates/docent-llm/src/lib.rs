@@ -10,6 +10,7 @@
 mod anthropic;
 mod config;
 mod decode;
+mod lines;
 mod ndjson;
 mod ollama;
 mod openai;

@@ -1,98 +1,35 @@
 //! Newline-delimited JSON from a reqwest response (Ollama's stream), as [`Frame`]s: one per
 //! non-empty line, including a last line that lacks its newline.
 
-use futures::{Stream, StreamExt, stream::BoxStream};
-
-use crate::{
-    LlmError,
-    decode::{Frame, Frames},
-    transport,
-};
-
-/// A line longer than this is not an Ollama chunk.
-const MAX_LINE: usize = 4 * 1024 * 1024;
+use crate::decode::Frames;
+use crate::lines::{self, Framer};
 
 pub(crate) fn frames(provider: &'static str, response: reqwest::Response) -> Frames {
-    lines(provider, response.bytes_stream().map(move |chunk| chunk.map_err(|e| transport::from_reqwest(provider, &e))))
+    lines::frames(provider, lines::body(provider, response), Objects)
 }
 
-struct Lines<B> {
-    provider: &'static str,
-    body: BoxStream<'static, Result<B, LlmError>>,
-    buffer: Vec<u8>,
-    /// Bytes of `buffer` already searched for a newline.
-    scanned: usize,
-    ended: bool,
-}
+/// Each non-empty line is a frame.
+struct Objects;
 
-impl<B> Lines<B> {
-    fn take_line(&mut self, end: usize) -> Option<Result<Frame, LlmError>> {
-        let raw: Vec<u8> = self.buffer.drain(..end).collect();
-        self.scanned = 0;
-        let text = match String::from_utf8(raw) {
-            Ok(text) => text,
-            Err(e) => return Some(Err(transport::malformed(self.provider, e))),
-        };
-        let line = text.trim();
-        (!line.is_empty()).then(|| Ok(Frame { data: line.to_owned() }))
+impl Framer for Objects {
+    fn line(&mut self, line: &[u8]) -> Result<Option<String>, String> {
+        let text = std::str::from_utf8(line).map_err(|e| format!("a line is not UTF-8: {e}"))?.trim();
+        Ok((!text.is_empty()).then(|| text.to_owned()))
     }
-}
-
-pub(crate) fn lines<S, B>(provider: &'static str, body: S) -> Frames
-where
-    S: Stream<Item = Result<B, LlmError>> + Send + 'static,
-    B: AsRef<[u8]> + Send + 'static,
-{
-    let state = Lines { provider, body: body.boxed(), buffer: Vec::new(), scanned: 0, ended: false };
-    futures::stream::unfold(state, |mut s| async move {
-        loop {
-            if let Some(pos) = s.buffer[s.scanned..].iter().position(|b| *b == b'\n') {
-                let end = s.scanned + pos + 1;
-                match s.take_line(end) {
-                    Some(frame) => return Some((frame, s)),
-                    None => continue,
-                }
-            }
-            s.scanned = s.buffer.len();
-            if s.ended {
-                let end = s.buffer.len();
-                if end == 0 {
-                    return None;
-                }
-                match s.take_line(end) {
-                    Some(frame) => return Some((frame, s)),
-                    None => return None,
-                }
-            }
-            if s.buffer.len() > MAX_LINE {
-                s.ended = true;
-                s.buffer.clear();
-                let e = transport::malformed(s.provider, format!("a line longer than {MAX_LINE} bytes"));
-                return Some((Err(e), s));
-            }
-            match s.body.next().await {
-                Some(Ok(chunk)) => s.buffer.extend_from_slice(chunk.as_ref()),
-                Some(Err(e)) => {
-                    s.ended = true;
-                    s.buffer.clear();
-                    return Some((Err(e), s));
-                }
-                None => s.ended = true,
-            }
-        }
-    })
-    .boxed()
 }
 
 #[cfg(test)]
 mod tests {
+    use futures::StreamExt;
+
     use super::*;
+    use crate::LlmError;
 
     #[tokio::test]
     async fn lines_split_across_chunks_come_out_whole() {
-        let chunks: Vec<Result<&'static [u8], LlmError>> =
-            vec![Ok(b"{\"a\":"), Ok(b"1}\n\n{\"b\""), Ok(b":2}\r\n{\"c\":3}")];
-        let frames: Vec<String> = lines("test", futures::stream::iter(chunks))
+        let chunks: [&'static [u8]; 3] = [b"{\"a\":", b"1}\n\n{\"b\"", b":2}\r\n{\"c\":3}"];
+        let body = futures::stream::iter(chunks.map(|c| Ok::<_, LlmError>(bytes::Bytes::from_static(c))));
+        let frames: Vec<String> = lines::frames("test", body, Objects)
             .map(|f| f.map(|f| f.data).unwrap_or_else(|e| e.message))
             .collect()
             .await;

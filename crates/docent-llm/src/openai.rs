@@ -217,25 +217,33 @@ fn messages(request: &ChatRequest, quirks: Quirks) -> Vec<WireMessage<'_>> {
     system.into_iter().chain(rest).collect()
 }
 
+/// A streamed chunk, borrowing from the frame where its strings have no escapes: one arrives
+/// per token.
 #[derive(Deserialize)]
-struct Chunk {
-    object: Option<String>,
-    model: Option<String>,
-    choices: Option<Vec<Choice>>,
+struct Chunk<'a> {
+    #[serde(borrow)]
+    object: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    choices: Option<Vec<Choice<'a>>>,
     usage: Option<WireUsage>,
     error: Option<Value>,
 }
 
 #[derive(Deserialize)]
-struct Choice {
+struct Choice<'a> {
     index: Option<u64>,
-    delta: Option<Delta>,
-    finish_reason: Option<String>,
+    #[serde(borrow)]
+    delta: Option<Delta<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Delta {
-    content: Option<String>,
+struct Delta<'a> {
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
     tool_calls: Option<Vec<ToolDelta>>,
 }
 
@@ -356,7 +364,7 @@ impl Decoder for StreamDecoder {
             return Err(transport::in_stream_error(self.provider, &body));
         }
         if self.model.is_none() {
-            self.model = chunk.model;
+            self.model = chunk.model.map(Cow::into_owned);
         }
         if let Some(usage) = chunk.usage {
             self.usage = Usage {
@@ -367,7 +375,7 @@ impl Decoder for StreamDecoder {
         for choice in chunk.choices.unwrap_or_default().into_iter().filter(|c| c.index.unwrap_or(0) == 0) {
             if let Some(delta) = choice.delta {
                 if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
-                    out.push_back(StreamEvent::Text(text));
+                    out.push_back(StreamEvent::Text(text.into_owned()));
                 }
                 for call in delta.tool_calls.unwrap_or_default() {
                     self.add_tool_delta(call);

@@ -57,11 +57,20 @@ fn data(value: &Value) -> Event {
     Event::default().data(value.to_string())
 }
 
+/// `{"text": …}`, written straight from the text: one per token of a streamed reply.
+fn text_event(text: &str) -> Event {
+    #[derive(serde::Serialize)]
+    struct Text<'a> {
+        text: &'a str,
+    }
+    Event::default().data(serde_json::to_string(&Text { text }).unwrap_or_default())
+}
+
 fn sse(rx: mpsc::Receiver<TurnEvent>) -> Response {
     let events = futures::stream::unfold(Some(rx), |state| async move {
         let mut rx = state?;
         let event = match rx.recv().await {
-            Some(TurnEvent::Text(t)) => return Some((Ok::<_, Infallible>(data(&json!({"text": t}))), Some(rx))),
+            Some(TurnEvent::Text(text)) => return Some((Ok::<_, Infallible>(text_event(&text)), Some(rx))),
             Some(TurnEvent::Done(envelope)) => {
                 let mut body = serde_json::Map::new();
                 body.insert("done".to_owned(), Value::Bool(true));
