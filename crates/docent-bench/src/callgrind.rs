@@ -1,17 +1,27 @@
-//! CPU cost per turn in instructions, counted by `valgrind --tool=callgrind`: deterministic on a
-//! noisy machine, so regressions show. The server runs twice under callgrind on the same seeded
+//! CPU cost in instructions, counted by `valgrind --tool=callgrind`: deterministic on a noisy
+//! machine, so regressions show. The server runs twice under callgrind on the same seeded
 //! database, once for N turns and once for 5N; the difference of the two totals divided by 4N is
 //! the cost of one turn, with start-up, migrations, shutdown and first-use costs cancelled out.
+//! Two kinds of turn are counted: an agent-JSON turn whose model answers in one chunk, and a
+//! visitor's SSE turn whose model streams a 100-token reply; the difference of the two, per
+//! extra token, is what relaying one streamed token costs.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use serde_json::json;
 
 use crate::Opts;
 use crate::chat::{turn_check, turn_maker};
-use crate::client::Conn;
+use crate::client::{Conn, Req};
+use crate::load::{Check, MakeReq};
 use crate::report::{Section, num};
 use crate::setup::Stack;
 use crate::stack::{self, Bins, FakeScript, ServerSpec};
+
+/// Tokens of the streamed reply.
+const TOKENS: usize = 100;
 
 pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     let mut section = Section::new("CPU per turn (callgrind)");
@@ -23,45 +33,84 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
         section.note("skipped: valgrind is not installed (apt-get install valgrind)");
         return Ok(vec![section]);
     }
-    let mut stack = Stack::start(bins, opts, &FakeScript::default(), 1_000).await?;
+    let plain = slope(bins, opts, &FakeScript::default(), opts.callgrind_turns, "", &mut section).await?;
+    section.fig("instructions per chat turn (agent JSON, instant fake)", plain, "Ir");
+    // A fifth as many turns: each carries a hundred tokens.
+    let script = FakeScript { tokens: Some((TOKENS, 0)), ..FakeScript::default() };
+    let turns = (opts.callgrind_turns / 5).max(1);
+    let streamed = slope(bins, opts, &script, turns, "-sse", &mut section).await?;
+    section.fig(format!("instructions per SSE turn ({TOKENS}-token reply, instant fake)"), streamed, "Ir");
+    section.fig(
+        "instructions per streamed token (SSE turn − JSON turn, per extra token)",
+        (streamed - plain) / (TOKENS - 1) as f64,
+        "Ir",
+    );
+    Ok(vec![section])
+}
+
+/// Instructions per turn of the kind `script` and `tag` make ("" agent JSON, "-sse" a visitor's
+/// stream), from runs of `small` and 5 × `small` turns; notes the totals in `section`.
+async fn slope(
+    bins: &Bins,
+    opts: &Opts,
+    script: &FakeScript,
+    small: u64,
+    tag: &str,
+    section: &mut Section,
+) -> anyhow::Result<f64> {
+    let mut stack = Stack::start(bins, opts, script, 1_000).await?;
     stack.server.stop(Duration::from_secs(10)).await?;
-    let small = opts.callgrind_turns;
     let large = small * 5;
-    let a = counted(bins, &stack, small).await?;
-    let b = counted(bins, &stack, large).await?;
+    let a = counted(bins, &stack, small, tag).await?;
+    let b = counted(bins, &stack, large, tag).await?;
     if let Some(keep) = &opts.keep_profiles {
         std::fs::create_dir_all(keep)?;
         for turns in [small, large] {
-            let name = format!("callgrind-{turns}.out");
+            let name = format!("callgrind{tag}-{turns}.out");
             std::fs::copy(stack.dir.path().join(&name), keep.join(&name))?;
         }
         section.note(format!("profiles kept in {}", keep.display()));
     }
-    let per_turn = (b.0 as f64 - a.0 as f64) / (large - small) as f64;
     section.error(a.1 + b.1, (a.1 + b.1 > 0).then(|| "a chat turn under callgrind failed".to_owned()));
-    section.fig("instructions per chat turn (agent JSON, instant fake)", per_turn, "Ir");
     section.note(format!(
-        "totals: {} Ir for {small} turns, {} Ir for {large} turns (start-up and shutdown included in both, cancelled \
+        "{}: {} Ir for {small} turns, {} Ir for {large} turns (start-up and shutdown included in both, cancelled \
          by the difference); one virtual user, {}-turn conversations",
+        if tag.is_empty() { "agent JSON" } else { "SSE" },
         num(a.0 as f64),
         num(b.0 as f64),
         crate::chat::TURNS_PER_CONVERSATION
     ));
     stack.server = stack::start_server(bins, &stack.spec(), Duration::from_secs(30)).await?.0;
     stack.stop().await?;
-    Ok(vec![section])
+    Ok((b.0 as f64 - a.0 as f64) / (large - small) as f64)
+}
+
+/// A visitor's turn over SSE, as the widget sends it.
+fn sse_turn(stack: &Stack, run: &str) -> (MakeReq, Check) {
+    let (path, segment, run) = (format!("/chat/{}", stack.tenant.slug), stack.tenant.segment.clone(), run.to_owned());
+    let make: MakeReq = Arc::new(move |user, n| {
+        let message = crate::seed::QUESTIONS[n as usize % crate::seed::QUESTIONS.len()];
+        let session = format!("{run}-u{user}-c{}", n / crate::chat::TURNS_PER_CONVERSATION);
+        let body = json!({"message": message, "sessionId": session, "segment": segment, "stream": true});
+        Req::post_json(path.as_str(), &body)
+    });
+    let check: Check = Arc::new(|status, body| status.is_success() && body.windows(11).any(|w| w == b"\"done\":true"));
+    (make, check)
 }
 
 /// Runs the server under callgrind for `turns` turns; returns (total Ir, failed turns).
-async fn counted(bins: &Bins, stack: &Stack, turns: u64) -> anyhow::Result<(u64, u64)> {
-    let out = stack.dir.path().join(format!("callgrind-{turns}.out"));
+async fn counted(bins: &Bins, stack: &Stack, turns: u64, tag: &str) -> anyhow::Result<(u64, u64)> {
+    let out = stack.dir.path().join(format!("callgrind{tag}-{turns}.out"));
     let spec = ServerSpec {
         wrapper: vec!["valgrind".into(), "--tool=callgrind".into(), format!("--callgrind-out-file={}", out.display())],
         ..stack.spec()
     };
     let (mut server, _) = stack::start_server(bins, &spec, Duration::from_secs(180)).await?;
-    let make = turn_maker(&stack.tenant, &format!("cg{turns}"), false);
-    let check = turn_check(false);
+    let run = format!("cg{tag}{turns}");
+    let (make, check) = match tag {
+        "" => (turn_maker(&stack.tenant, &run, false), turn_check(false)),
+        _ => sse_turn(stack, &run),
+    };
     let mut conn = Conn::open(server.addr).await?;
     let mut failed = 0;
     for n in 0..turns {
@@ -73,7 +122,6 @@ async fn counted(bins: &Bins, stack: &Stack, turns: u64) -> anyhow::Result<(u64,
     server.stop(Duration::from_secs(120)).await?;
     Ok((total_ir(&out)?, failed))
 }
-
 fn total_ir(path: &Path) -> anyhow::Result<u64> {
     let text = std::fs::read_to_string(path)?;
     let line = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok());
