@@ -318,6 +318,10 @@ pub trait VisitorStore {
         key: &str,
         value: &str,
     ) -> Result<(MemoryFact, bool)>;
+    /// Creates or replaces a fact as a chat turn does, in one command (on SQLite, grouped with
+    /// the turns' writes), without telling which it was. `NotFound` when the visitor is not
+    /// this tenant's.
+    async fn remember_fact(&self, tenant: &TenantId, visitor: &VisitorId, key: &str, value: &str) -> Result<()>;
     async fn get_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<Option<MemoryFact>>;
     async fn delete_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<bool>;
 }

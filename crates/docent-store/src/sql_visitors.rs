@@ -188,6 +188,29 @@ impl crate::VisitorStore for ThisStore {
         Ok((row.into(), inserted.rows_affected() == 1))
     }
 
+    async fn remember_fact(&self, tenant: &TenantId, visitor: &VisitorId, key: &str, value: &str) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        batch.push(
+            "INSERT INTO memory_facts (tenant_id, visitor_id, key, value, created_at, updated_at) \
+             SELECT tenant_id, id, $3, $4, $5, $5 FROM visitors WHERE tenant_id = $1 AND id = $2 \
+             ON CONFLICT (visitor_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            vec![
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::Text(visitor.to_string()),
+                SqlArg::Text(key.to_owned()),
+                SqlArg::Text(value.to_owned()),
+                SqlArg::Int(Timestamp::now().millis()),
+            ],
+        );
+        let owner = "SELECT id FROM visitors WHERE tenant_id = $1 AND id = $2".to_owned();
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(visitor.to_string())];
+        let parts = self.write_then_read(batch, vec![(owner, args)]).await?;
+        match parts.first().is_some_and(|rows| !rows.is_empty()) {
+            true => Ok(()),
+            false => Err(StorageError::NotFound),
+        }
+    }
+
     async fn get_memory(&self, tenant: &TenantId, visitor: &VisitorId, key: &str) -> Result<Option<MemoryFact>> {
         let row: Option<FactRow> = sqlx::query_as(
             "SELECT key, value, created_at, updated_at FROM memory_facts \

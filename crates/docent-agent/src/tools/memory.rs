@@ -49,7 +49,7 @@ pub async fn execute(scope: &mut TurnScope<'_>, args: &Value) -> Outcome {
             }
         },
     };
-    match scope.store.upsert_memory(&scope.tenant.id, &visitor, &key, &value).await {
+    match scope.store.remember_fact(&scope.tenant.id, &visitor, &key, &value).await {
         Ok(_) => Outcome {
             success: true,
             summary: "Remembered 1 fact".to_owned(),

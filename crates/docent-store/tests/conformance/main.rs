@@ -64,6 +64,7 @@ macro_rules! store_test_suite {
             deleting_a_visitor_removes_their_conversations_and_memory,
             upserting_a_fact_creates_it_then_replaces_its_value,
             memory_facts_list_in_key_order_and_delete_once,
+            remembering_a_fact_creates_then_replaces_it_for_this_tenants_visitor_only,
             the_memory_of_another_tenants_visitor_is_not_found,
             conversations_are_counted_since_an_instant,
             turns_votes_and_submission_moves_keep_history_and_rollups_in_step,

@@ -152,6 +152,24 @@ pub(crate) async fn upserting_a_fact_creates_it_then_replaces_its_value(db: Db) 
     assert_eq!(db.list_memory(&acme, &ann).await.unwrap(), vec![second]);
 }
 
+/// The chat turn's write: a fact created, then replaced in place; nothing for another
+/// tenant's visitor.
+pub(crate) async fn remembering_a_fact_creates_then_replaces_it_for_this_tenants_visitor_only(db: Db) {
+    let (acme, _) = tenant(&db, "acme").await;
+    let (other, _) = tenant(&db, "other").await;
+    let ann = add_visitor(&db, &acme, "ann@x.test").await;
+    db.remember_fact(&acme, &ann, "favorite_color", "blue").await.unwrap();
+    let first = db.get_memory(&acme, &ann, "favorite_color").await.unwrap().unwrap();
+    assert_eq!(first.value, "blue");
+    db.remember_fact(&acme, &ann, "favorite_color", "green").await.unwrap();
+    let second = db.get_memory(&acme, &ann, "favorite_color").await.unwrap().unwrap();
+    assert_eq!((second.value.as_str(), second.created_at), ("green", first.created_at));
+    assert!(second.updated_at >= first.updated_at);
+    let refused = db.remember_fact(&other, &ann, "favorite_color", "red").await;
+    assert!(matches!(refused, Err(docent_store::StorageError::NotFound)), "{refused:?}");
+    assert_eq!(db.list_memory(&acme, &ann).await.unwrap(), vec![second], "the other tenant wrote nothing");
+}
+
 pub(crate) async fn memory_facts_list_in_key_order_and_delete_once(db: Db) {
     let (acme, _) = tenant(&db, "acme").await;
     let ann = add_visitor(&db, &acme, "ann@x.test").await;
