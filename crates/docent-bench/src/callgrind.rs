@@ -33,12 +33,9 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
         section.note("skipped: valgrind is not installed (apt-get install valgrind)");
         return Ok(vec![section]);
     }
-    let plain = slope(bins, opts, &FakeScript::default(), opts.callgrind_turns, "", &mut section).await?;
+    let plain = slope(bins, opts, Turn::Json, &mut section).await?;
     section.fig("instructions per chat turn (agent JSON, instant fake)", plain, "Ir");
-    // A fifth as many turns: each carries a hundred tokens.
-    let script = FakeScript { tokens: Some((TOKENS, 0)), ..FakeScript::default() };
-    let turns = (opts.callgrind_turns / 5).max(1);
-    let streamed = slope(bins, opts, &script, turns, "-sse", &mut section).await?;
+    let streamed = slope(bins, opts, Turn::Sse, &mut section).await?;
     section.fig(format!("instructions per SSE turn ({TOKENS}-token reply, instant fake)"), streamed, "Ir");
     section.fig(
         "instructions per streamed token (SSE turn − JSON turn, per extra token)",
@@ -48,21 +45,55 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     Ok(vec![section])
 }
 
-/// Instructions per turn of the kind `script` and `tag` make ("" agent JSON, "-sse" a visitor's
-/// stream), from runs of `small` and 5 × `small` turns; notes the totals in `section`.
-async fn slope(
-    bins: &Bins,
-    opts: &Opts,
-    script: &FakeScript,
-    small: u64,
-    tag: &str,
-    section: &mut Section,
-) -> anyhow::Result<f64> {
-    let mut stack = Stack::start(bins, opts, script, 1_000).await?;
+/// The kinds of turn counted.
+#[derive(Clone, Copy)]
+enum Turn {
+    /// An agent's turn, the model answering in one chunk.
+    Json,
+    /// A visitor's SSE turn (the widget's request), the model streaming `TOKENS` tokens at once.
+    Sse,
+}
+
+impl Turn {
+    fn script(self) -> FakeScript {
+        match self {
+            Turn::Json => FakeScript::default(),
+            Turn::Sse => FakeScript { tokens: Some((TOKENS, 0)), ..FakeScript::default() },
+        }
+    }
+
+    /// The smaller run's turns: an SSE turn carries a hundred tokens, so a fifth as many.
+    fn turns(self, opts: &Opts) -> u64 {
+        match self {
+            Turn::Json => opts.callgrind_turns,
+            Turn::Sse => (opts.callgrind_turns / 5).max(1),
+        }
+    }
+
+    /// Names the profiles and sessions.
+    fn tag(self) -> &'static str {
+        match self {
+            Turn::Json => "",
+            Turn::Sse => "-sse",
+        }
+    }
+
+    fn requests(self, stack: &Stack, run: &str) -> (MakeReq, Check) {
+        match self {
+            Turn::Json => (turn_maker(&stack.tenant, run, false), turn_check(false)),
+            Turn::Sse => sse_turn(stack, run),
+        }
+    }
+}
+
+/// Instructions per turn of `kind`, from runs of N and 5N turns; notes the totals in `section`.
+async fn slope(bins: &Bins, opts: &Opts, kind: Turn, section: &mut Section) -> anyhow::Result<f64> {
+    let (script, small, tag) = (kind.script(), kind.turns(opts), kind.tag());
+    let mut stack = Stack::start(bins, opts, &script, 1_000).await?;
     stack.server.stop(Duration::from_secs(10)).await?;
     let large = small * 5;
-    let a = counted(bins, &stack, small, tag).await?;
-    let b = counted(bins, &stack, large, tag).await?;
+    let a = counted(bins, &stack, small, kind).await?;
+    let b = counted(bins, &stack, large, kind).await?;
     if let Some(keep) = &opts.keep_profiles {
         std::fs::create_dir_all(keep)?;
         for turns in [small, large] {
@@ -75,7 +106,10 @@ async fn slope(
     section.note(format!(
         "{}: {} Ir for {small} turns, {} Ir for {large} turns (start-up and shutdown included in both, cancelled \
          by the difference); one virtual user, {}-turn conversations",
-        if tag.is_empty() { "agent JSON" } else { "SSE" },
+        match kind {
+            Turn::Json => "agent JSON",
+            Turn::Sse => "SSE",
+        },
         num(a.0 as f64),
         num(b.0 as f64),
         crate::chat::TURNS_PER_CONVERSATION
@@ -99,7 +133,8 @@ fn sse_turn(stack: &Stack, run: &str) -> (MakeReq, Check) {
 }
 
 /// Runs the server under callgrind for `turns` turns; returns (total Ir, failed turns).
-async fn counted(bins: &Bins, stack: &Stack, turns: u64, tag: &str) -> anyhow::Result<(u64, u64)> {
+async fn counted(bins: &Bins, stack: &Stack, turns: u64, kind: Turn) -> anyhow::Result<(u64, u64)> {
+    let tag = kind.tag();
     let out = stack.dir.path().join(format!("callgrind{tag}-{turns}.out"));
     let spec = ServerSpec {
         wrapper: vec!["valgrind".into(), "--tool=callgrind".into(), format!("--callgrind-out-file={}", out.display())],
@@ -107,10 +142,7 @@ async fn counted(bins: &Bins, stack: &Stack, turns: u64, tag: &str) -> anyhow::R
     };
     let (mut server, _) = stack::start_server(bins, &spec, Duration::from_secs(180)).await?;
     let run = format!("cg{tag}{turns}");
-    let (make, check) = match tag {
-        "" => (turn_maker(&stack.tenant, &run, false), turn_check(false)),
-        _ => sse_turn(stack, &run),
-    };
+    let (make, check) = kind.requests(stack, &run);
     let mut conn = Conn::open(server.addr).await?;
     let mut failed = 0;
     for n in 0..turns {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use docent_domain::corpus::CorpusEntry;
 use docent_domain::product::Product;
-use tantivy::merge_policy::{LogMergePolicy, MergePolicy, NoMergePolicy};
+use tantivy::merge_policy::LogMergePolicy;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -137,30 +137,20 @@ impl TenantIndex {
         })
     }
 
-    /// A writer for one batch of changes, ended by [`TenantIndex::publish`]. It merges nothing
-    /// in the background: it is dropped after the batch, which would abandon such a merge.
+    /// A writer for one batch of changes, ended by [`TenantIndex::publish`], merging segments
+    /// as [`merges`] asks.
     pub fn writer(&self) -> tantivy::Result<IndexWriter> {
         let writer = self.index.writer_with_num_threads(1, 15_000_000)?;
-        writer.set_merge_policy(Box::new(NoMergePolicy));
+        writer.set_merge_policy(Box::new(merges()));
         Ok(writer)
     }
 
-    /// Commits a batch, merges segments as [`merges`] asks, and makes the result searchable.
-    /// Without the merges every batch would leave a segment or more behind, and a query visits
-    /// each segment: a tenant edited a thousand times would be searched a thousand times over.
+    /// Commits a batch, waits for the merges the commit starts (a merged level may fill the
+    /// next one up) and makes the result searchable. A writer dropped instead abandons its
+    /// merges: every batch would leave a segment or more behind, and a query visits each
+    /// segment, so a tenant edited a thousand times would be searched a thousand times over.
     pub fn publish(&self, mut writer: IndexWriter) -> tantivy::Result<()> {
         writer.commit()?;
-        let policy = merges();
-        // Each round merges whole levels; a merged level may fill the next one up.
-        for _ in 0..8 {
-            let candidates = policy.compute_merge_candidates(&self.index.searchable_segment_metas()?);
-            if candidates.is_empty() {
-                break;
-            }
-            for candidate in candidates {
-                writer.merge(&candidate.0).wait()?;
-            }
-        }
         writer.wait_merging_threads()?;
         self.reader.reload()
     }

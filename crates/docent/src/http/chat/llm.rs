@@ -83,12 +83,25 @@ async fn passthrough(app: &App, headers: &HeaderMap) -> Result<Option<ResolvedLl
     if let Some(url) = base_url {
         guard(app, url, "X-LLM-Base-Url").await?;
     }
-    let model = header(headers, "x-llm-model").unwrap_or(default_model(kind));
-    let mut config = ProviderConfig::new(kind, model).with_api_key(key);
+    let config = provider_config(kind, header(headers, "x-llm-model"), Some(key.to_owned()), base_url);
+    Ok(Some(remote(app, LlmSource::Passthrough, config)))
+}
+
+/// A vendor's configuration: the model (the kind's default when none), key and base URL.
+fn provider_config(
+    kind: ProviderKind,
+    model: Option<&str>,
+    key: Option<String>,
+    base_url: Option<&str>,
+) -> ProviderConfig {
+    let mut config = ProviderConfig::new(kind, model.unwrap_or(default_model(kind)));
+    if let Some(key) = key {
+        config = config.with_api_key(key);
+    }
     if let Some(url) = base_url {
         config = config.with_base_url(url);
     }
-    Ok(Some(remote(app, LlmSource::Passthrough, config)))
+    config
 }
 
 fn refused(field: &str, why: String) -> ApiError {
@@ -129,25 +142,16 @@ fn configured(app: &App, tenant: &Tenant) -> Result<Configured, ApiError> {
             Some(url) => check_form(app, url, "llmBaseUrl")?,
             None => None,
         };
-        let mut config = ProviderConfig::new(kind, llm.model.clone().unwrap_or_else(|| default_model(kind).to_owned()));
-        if let Some(sealed) = &llm.api_key {
-            config = config.with_api_key(app.sealer.open(sealed).map_err(ApiError::internal)?);
-        }
-        if let Some(url) = &llm.base_url {
-            config = config.with_base_url(url.clone());
-        }
+        let key =
+            llm.api_key.as_deref().map(|sealed| app.sealer.open(sealed)).transpose().map_err(ApiError::internal)?;
+        let config = provider_config(kind, llm.model.as_deref(), key, llm.base_url.as_deref());
         return Ok(Configured { resolved: Some(remote(app, LlmSource::Stored, config)), recheck });
     }
     let managed = &app.config.llm;
     let Some(provider) = &managed.provider else { return Ok(Configured { resolved: None, recheck: None }) };
     let kind = kind(provider, "llm.provider")?;
-    let mut config = ProviderConfig::new(kind, managed.model.clone().unwrap_or_else(|| default_model(kind).to_owned()));
-    if let Some(key) = &managed.api_key {
-        config = config.with_api_key(key.expose());
-    }
-    if let Some(url) = &managed.base_url {
-        config = config.with_base_url(url.clone());
-    }
+    let key = managed.api_key.as_ref().map(|key| key.expose().to_owned());
+    let config = provider_config(kind, managed.model.as_deref(), key, managed.base_url.as_deref());
     Ok(Configured { resolved: Some(remote(app, LlmSource::Managed, config)), recheck: None })
 }
 
