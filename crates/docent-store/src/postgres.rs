@@ -32,8 +32,6 @@ type ThisStore = PgStore;
 type WriteTx = Transaction<'static, Postgres>;
 /// One statement per command in the extended protocol (see `WriteBatch`).
 const MULTI_STATEMENT_COMMANDS: bool = false;
-/// Rows a transaction reads before changing them are locked against concurrent turns.
-const FOR_UPDATE: &str = " FOR UPDATE";
 include!("sql.rs");
 include!("sql_segments.rs");
 include!("sql_tokens.rs");

@@ -233,25 +233,6 @@ const CONTRIBUTION_COLUMNS: &str = "id, started_at, channel, segment_id, visitor
      first_message, message_count, tool_calls, feedback_positive, feedback_negative";
 
 impl ThisStore {
-    /// Counts a turn's opening: a new conversation (with its page and intent) and a message.
-    fn rollup_turn_started(
-        out: &mut WriteBatch,
-        tenant: &TenantId,
-        conversation: &docent_domain::conversation::Conversation,
-        created: bool,
-        user_message: &str,
-    ) {
-        let dims = RollupDims::of_conversation(conversation);
-        let mut batch = RollupBatch::default();
-        let d = batch.daily(&dims);
-        d.messages = 1;
-        if created {
-            d.conversations = 1;
-            batch.opening(&dims, conversation.page_url.as_deref(), Some(user_message), 1);
-        }
-        batch.stage(out, tenant);
-    }
-
     /// Counts a conversation opened without a turn (no message yet).
     async fn rollup_conversation_created(
         conn: &mut <Db as sqlx::Database>::Connection,

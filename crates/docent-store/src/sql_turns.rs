@@ -102,73 +102,214 @@ fn stage_reply(batch: &mut WriteBatch, tenant: &TenantId, finish: &crate::Finish
     1
 }
 
+/// Adds a turn's start for the conversation of `start`'s session: the user's message, the
+/// conversation's counters and the daily rollup's message count. Each matches no row when the
+/// conversation does not exist or the tenant's versions moved from the ones the caller saw.
+fn stage_turn_start(batch: &mut WriteBatch, tenant: &TenantId, start: &crate::StartTurn, now: Timestamp) {
+    let (new, seen) = (&start.conversation, start.seen_versions);
+    let mut args = vec![
+        SqlArg::Text(docent_domain::MessageId::generate().to_string()),
+        SqlArg::Text(tenant.to_string()),
+        SqlArg::Text(start.user_message.clone()),
+        SqlArg::Int(now.millis()),
+        SqlArg::Text(new.session_id.clone()),
+    ];
+    let guard = versions_guard(seen, 2, &mut args);
+    batch.push(
+        format!(
+            "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+             SELECT $1, $2, id, 'user', $3, 'complete', $4 FROM conversations \
+             WHERE tenant_id = $2 AND session_id = $5{guard}"
+        ),
+        args,
+    );
+    let mut args = vec![SqlArg::Int(now.millis()), SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
+    let visitor = visitor_assignment(new.visitor_id.as_ref(), true, &mut args);
+    let guard = versions_guard(seen, 2, &mut args);
+    batch.push(
+        format!(
+            "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1{visitor} \
+             WHERE tenant_id = $2 AND session_id = $3{guard}"
+        ),
+        args,
+    );
+    stage_daily_rollup(batch, tenant, ("session_id", &new.session_id), DailyCounts::messages(1), seen);
+}
+
+/// What a turn's start reads back: the conversation of the session, its messages in order,
+/// and the tenant's versions.
+fn turn_start_reads(tenant: &TenantId, session_id: &str) -> Vec<(String, Vec<SqlArg>)> {
+    let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
+    let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
+         JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
+         WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id"
+        .to_owned();
+    let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(session_id.to_owned())];
+    let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
+    vec![(select, args.clone()), (history, args), versions]
+}
+
+/// The outcome of a turn's start from what it read back (`turn_start_reads`): stale when the
+/// tenant's versions moved, started when the conversation exists (created when its id is
+/// `opened`), `None` when there is no conversation of the session.
+fn turn_start_outcome(
+    parts: Vec<Vec<OwnedRow>>,
+    seen: Option<(i64, i64)>,
+    opened: Option<&ConversationId>,
+) -> Result<Option<crate::TurnStart>> {
+    let Ok([conversation, history, versions]) = <[Vec<OwnedRow>; 3]>::try_from(parts) else {
+        return Err(StorageError::corrupt("not three result sets for a turn's start".into()));
+    };
+    let read = versions
+        .first()
+        .map(|r| Ok::<_, StorageError>((owned_column(r, "config_version")?, owned_column(r, "kb_version")?)))
+        .transpose()?;
+    if !versions_hold(seen, read) {
+        return Ok(Some(crate::TurnStart::Stale));
+    }
+    let Some(row) = conversation.into_iter().next() else { return Ok(None) };
+    let conversation = decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()?;
+    let history = history
+        .into_iter()
+        .map(|row| Ok(decode_owned::<chat_rows::MessageRow>(row)?.into_message()))
+        .collect::<Result<_>>()?;
+    let created = opened == Some(&conversation.id);
+    Ok(Some(crate::TurnStart::Started { conversation: Box::new(conversation), created, history }))
+}
+
+/// Adds the insert of `start`'s conversation as `id`: nothing when one of its session exists
+/// (another turn opened it first), the tenant's versions moved, or the monthly cap is reached.
+fn stage_conversation(
+    batch: &mut WriteBatch,
+    tenant: &TenantId,
+    id: &ConversationId,
+    start: &crate::StartTurn,
+    now: Timestamp,
+) -> Result<()> {
+    let new = &start.conversation;
+    let mut args = vec![
+        SqlArg::Text(id.to_string()),
+        SqlArg::Text(tenant.to_string()),
+        SqlArg::Text(public_uuid(id)),
+        SqlArg::Text(new.session_id.clone()),
+        SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
+        SqlArg::OptText(new.segment_id.as_ref().map(SegmentId::to_string)),
+        SqlArg::Text(new.channel.clone()),
+        SqlArg::Text(new.visitor_type.clone()),
+        SqlArg::OptText(new.agent_model.clone()),
+        SqlArg::OptText(new.page_url.clone()),
+        SqlArg::Int(now.millis()),
+        SqlArg::Text(to_json(&new.metadata)?),
+        SqlArg::Text(docent_domain::analytics::clip_first_message(&start.user_message)),
+        SqlArg::OptText(docent_domain::analytics::intent_key(&start.user_message)),
+    ];
+    let guard = versions_guard(start.seen_versions, 2, &mut args);
+    let cap = match start.monthly_cap {
+        Some((cap, since)) => {
+            args.extend([SqlArg::Int(since.millis()), SqlArg::Int(i64::try_from(cap).unwrap_or(i64::MAX))]);
+            let n = args.len();
+            format!(
+                " AND (SELECT COUNT(*) FROM conversations WHERE tenant_id = $2 AND started_at >= ${}) < ${n}",
+                n - 1
+            )
+        }
+        None => String::new(),
+    };
+    batch.push(
+        format!(
+            "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
+             visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at, \
+             first_message, intent_key) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11, $13, $14 \
+             WHERE NOT EXISTS (SELECT 1 FROM conversations WHERE tenant_id = $2 AND session_id = $4){guard}{cap} \
+             ON CONFLICT (tenant_id, session_id) DO NOTHING"
+        ),
+        args,
+    );
+    Ok(())
+}
+
+/// Adds what a new conversation counts in the rollups (one conversation, its page, its
+/// opening question), each read from the conversation row `id`: nothing if it was not inserted.
+fn stage_opening_rollups(batch: &mut WriteBatch, tenant: &TenantId, id: &ConversationId, start: &crate::StartTurn) {
+    let cell = cell_of_row();
+    let of_row = |extra: Vec<SqlArg>| {
+        let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(id.to_string())];
+        args.extend(extra);
+        args
+    };
+    batch.push(
+        format!(
+            "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
+             escalated, with_tool_calls, tool_calls, positive, negative) \
+             SELECT {cell}, visitor_type, 1, 0, 0, 0, 0, 0, 0 FROM conversations WHERE tenant_id = $1 AND id = $2\
+             {DAILY_CONFLICT}"
+        ),
+        of_row(Vec::new()),
+    );
+    if let Some(page) = start.conversation.page_url.as_deref().and_then(docent_domain::analytics::page_key) {
+        batch.push(
+            format!(
+                "INSERT INTO analytics_daily_pages (tenant_id, day, channel, segment_id, page, conversations) \
+                 SELECT {cell}, $3, 1 FROM conversations WHERE tenant_id = $1 AND id = $2{PAGES_CONFLICT}"
+            ),
+            of_row(vec![SqlArg::Text(page)]),
+        );
+    }
+    if let Some(key) = docent_domain::analytics::intent_key(&start.user_message) {
+        let question = docent_domain::analytics::clip_question(&start.user_message);
+        batch.push(
+            format!(
+                "INSERT INTO analytics_daily_intents (tenant_id, day, channel, segment_id, intent_key, question, \
+                 conversations) SELECT {cell}, $3, $4, 1 FROM conversations WHERE tenant_id = $1 AND id = $2\
+                 {INTENTS_CONFLICT}"
+            ),
+            of_row(vec![SqlArg::Text(key), SqlArg::Text(question)]),
+        );
+    }
+}
+
 impl ThisStore {
-    /// A turn's start. The common case, a known conversation, is one command (see
-    /// `write_then_read`) whose statements match no row when the conversation does not exist yet
-    /// or the tenant moved on from the versions the caller saw; otherwise the transaction below.
+    /// A turn's start, in one command (see `write_then_read`). The common case, a known
+    /// conversation, matches its rows by session; when the conversation does not exist yet, a
+    /// second command opens it. Neither writes anything when the tenant moved on from the
+    /// versions the caller saw. Both go through the same writer as every other turn write, so
+    /// on SQLite no other connection's write empties the turn writer's page cache.
     async fn start_turn_in_one_command(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
         let now = Timestamp::now();
-        let new = &start.conversation;
-        let seen = start.seen_versions;
         let mut batch = WriteBatch::default();
-        let mut args = vec![
-            SqlArg::Text(docent_domain::MessageId::generate().to_string()),
-            SqlArg::Text(tenant.to_string()),
-            SqlArg::Text(start.user_message.clone()),
-            SqlArg::Int(now.millis()),
-            SqlArg::Text(new.session_id.clone()),
-        ];
-        let guard = versions_guard(seen, 2, &mut args);
-        batch.push(
-            format!(
-                "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
-                 SELECT $1, $2, id, 'user', $3, 'complete', $4 FROM conversations \
-                 WHERE tenant_id = $2 AND session_id = $5{guard}"
-            ),
-            args,
-        );
-        let mut args =
-            vec![SqlArg::Int(now.millis()), SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
-        let visitor = visitor_assignment(new.visitor_id.as_ref(), true, &mut args);
-        let guard = versions_guard(seen, 2, &mut args);
-        batch.push(
-            format!(
-                "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1{visitor} \
-                 WHERE tenant_id = $2 AND session_id = $3{guard}"
-            ),
-            args,
-        );
-        stage_daily_rollup(&mut batch, tenant, ("session_id", &new.session_id), DailyCounts::messages(1), seen);
-        let select =
-            format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
-        let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
-             JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
-             WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id"
-            .to_owned();
-        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
-        let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
-        let parts = self.write_then_read(batch, vec![(select, args.clone()), (history, args), versions]).await?;
-        let Ok([conversation, history, versions]) = <[Vec<OwnedRow>; 3]>::try_from(parts) else {
-            return Err(StorageError::corrupt("not three result sets for a turn's start".into()));
-        };
-        let read = versions
-            .first()
-            .map(|r| Ok::<_, StorageError>((owned_column(r, "config_version")?, owned_column(r, "kb_version")?)))
-            .transpose()?;
-        if !versions_hold(seen, read) {
-            return Ok(crate::TurnStart::Stale);
+        stage_turn_start(&mut batch, tenant, &start, now);
+        let parts = self.write_then_read(batch, turn_start_reads(tenant, &start.conversation.session_id)).await?;
+        if let Some(outcome) = turn_start_outcome(parts, start.seen_versions, None)? {
+            return Ok(outcome);
         }
-        if let Some(row) = conversation.into_iter().next() {
-            let conversation = decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()?;
-            let history = history
-                .into_iter()
-                .map(|row| Ok(decode_owned::<chat_rows::MessageRow>(row)?.into_message()))
-                .collect::<Result<_>>()?;
-            return Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created: false, history });
-        }
-        // Boxed: the full path's futures would otherwise make every turn's start future (held
-        // while the turn waits for the writer) several KiB larger.
-        Box::pin(self.start_turn_in_transaction(tenant, start, now)).await
+        // Boxed: the opening's futures would otherwise make every turn's start future (held
+        // while the turn waits for the writer) larger.
+        Box::pin(self.open_conversation_with_turn(tenant, start, now)).await
+    }
+
+    /// A turn's start that opens its conversation: the conversation (unless one of its session
+    /// exists by now, or the monthly cap is reached), the counts a new conversation adds to the
+    /// rollups (only if this command inserted it), then the turn's start as for a known one.
+    async fn open_conversation_with_turn(
+        &self,
+        tenant: &TenantId,
+        start: crate::StartTurn,
+        now: Timestamp,
+    ) -> Result<crate::TurnStart> {
+        let id = ConversationId::generate();
+        let mut batch = WriteBatch::default();
+        stage_conversation(&mut batch, tenant, &id, &start, now)?;
+        stage_opening_rollups(&mut batch, tenant, &id, &start);
+        stage_turn_start(&mut batch, tenant, &start, now);
+        let parts = self.write_then_read(batch, turn_start_reads(tenant, &start.conversation.session_id)).await?;
+        Ok(match turn_start_outcome(parts, start.seen_versions, Some(&id))? {
+            Some(outcome) => outcome,
+            // The versions held and no conversation of this session exists: the cap refused it.
+            None if start.monthly_cap.is_some() => crate::TurnStart::LimitReached,
+            // Deleted again before this command's reads (PostgreSQL): the caller retries.
+            None => crate::TurnStart::Stale,
+        })
     }
 
     /// A turn's close without tool calls or escalation (most turns), in one command: the reply,
@@ -207,140 +348,6 @@ impl ThisStore {
         let parts = self.write_then_read(batch, vec![(select, args)]).await?;
         let row = parts.into_iter().next().and_then(|rows| rows.into_iter().next()).ok_or(StorageError::NotFound)?;
         decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
-    }
-
-    /// Adds the insert of a new conversation to `batch`; returns the conversation as stored.
-    fn stage_conversation(
-        batch: &mut WriteBatch,
-        tenant: &TenantId,
-        new: &crate::NewConversation,
-        user_message: &str,
-        now: Timestamp,
-    ) -> Result<docent_domain::conversation::Conversation> {
-        let id = ConversationId::generate();
-        let conversation = docent_domain::conversation::Conversation {
-            public_id: public_uuid(&id),
-            session_id: new.session_id.clone(),
-            visitor_id: new.visitor_id.clone(),
-            segment_id: new.segment_id.clone(),
-            channel: new.channel.clone(),
-            visitor_type: new.visitor_type.clone(),
-            agent_model: new.agent_model.clone(),
-            status: "active".to_owned(),
-            page_url: new.page_url.clone(),
-            metadata: new.metadata.clone(),
-            message_count: 0,
-            started_at: now,
-            last_message_at: now,
-            id,
-        };
-        batch.push(
-            "INSERT INTO conversations (id, tenant_id, public_id, session_id, visitor_id, segment_id, channel, \
-             visitor_type, agent_model, status, page_url, metadata, message_count, started_at, last_message_at, \
-             first_message, intent_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $12, 0, $11, $11, $13, $14)",
-            vec![
-                SqlArg::Text(conversation.id.to_string()),
-                SqlArg::Text(tenant.to_string()),
-                SqlArg::Text(conversation.public_id.clone()),
-                SqlArg::Text(new.session_id.clone()),
-                SqlArg::OptText(new.visitor_id.as_ref().map(VisitorId::to_string)),
-                SqlArg::OptText(new.segment_id.as_ref().map(SegmentId::to_string)),
-                SqlArg::Text(new.channel.clone()),
-                SqlArg::Text(new.visitor_type.clone()),
-                SqlArg::OptText(new.agent_model.clone()),
-                SqlArg::OptText(new.page_url.clone()),
-                SqlArg::Int(now.millis()),
-                SqlArg::Text(to_json(&new.metadata)?),
-                SqlArg::Text(docent_domain::analytics::clip_first_message(user_message)),
-                SqlArg::OptText(docent_domain::analytics::intent_key(user_message)),
-            ],
-        );
-        Ok(conversation)
-    }
-
-    /// A turn's start that may open the conversation: in a transaction that reads the tenant's
-    /// versions, the conversation and, for a new one, the monthly count.
-    async fn start_turn_in_transaction(
-        &self,
-        tenant: &TenantId,
-        start: crate::StartTurn,
-        now: Timestamp,
-    ) -> Result<crate::TurnStart> {
-        let (new, seen) = (&start.conversation, start.seen_versions);
-        let mut tx = self.begin_write().await?;
-        let read: Option<(i64, i64)> =
-            sqlx::query_as(TENANT_VERSIONS).bind(tenant.as_str()).fetch_optional(&mut *tx).await?;
-        if !versions_hold(seen, read) {
-            return Ok(crate::TurnStart::Stale);
-        }
-        let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2{FOR_UPDATE}"
-        );
-        let existing = sqlx::query_as::<Db, chat_rows::ConversationRow>(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(&new.session_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(chat_rows::ConversationRow::into_conversation)
-            .transpose()?;
-        let mut batch = WriteBatch::default();
-        let created = existing.is_none();
-        let mut conversation = match existing {
-            Some(c) => c,
-            None => {
-                if let Some((cap, since)) = start.monthly_cap {
-                    let (n,): (i64,) =
-                        sqlx::query_as("SELECT COUNT(*) FROM conversations WHERE tenant_id = $1 AND started_at >= $2")
-                            .bind(tenant.as_str())
-                            .bind(since.millis())
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    if count(n) >= cap {
-                        return Ok(crate::TurnStart::LimitReached);
-                    }
-                }
-                Self::stage_conversation(&mut batch, tenant, new, &start.user_message, now)?
-            }
-        };
-        batch.push(
-            "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
-             VALUES ($1, $2, $3, 'user', $4, 'complete', $5)",
-            vec![
-                SqlArg::Text(docent_domain::MessageId::generate().to_string()),
-                SqlArg::Text(tenant.to_string()),
-                SqlArg::Text(conversation.id.to_string()),
-                SqlArg::Text(start.user_message.clone()),
-                SqlArg::Int(now.millis()),
-            ],
-        );
-        let mut args =
-            vec![SqlArg::Int(now.millis()), SqlArg::Text(tenant.to_string()), SqlArg::Text(conversation.id.to_string())];
-        let visitor = visitor_assignment(new.visitor_id.as_ref(), true, &mut args);
-        batch.push(
-            format!(
-                "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1{visitor} \
-                 WHERE tenant_id = $2 AND id = $3"
-            ),
-            args,
-        );
-        conversation.message_count += 1;
-        conversation.last_message_at = now;
-        if conversation.visitor_id.is_none() {
-            conversation.visitor_id = new.visitor_id.clone();
-        }
-        Self::rollup_turn_started(&mut batch, tenant, &conversation, created, &start.user_message);
-        batch.run(&mut tx).await?;
-        let history = sqlx::query_as::<Db, chat_rows::MessageRow>(MESSAGES_OF_CONVERSATION)
-            .bind(tenant.as_str())
-            .bind(conversation.id.as_str())
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(chat_rows::MessageRow::into_message)
-            .collect();
-        tx.commit().await?;
-        Ok(crate::TurnStart::Started { conversation: Box::new(conversation), created, history })
     }
 
     /// A turn's close with tool executions or an escalation, in one command like the plain one.

@@ -57,8 +57,6 @@ impl SqliteStore {
 type ThisStore = SqliteStore;
 /// SQLite runs several statements in one command (see `WriteBatch`).
 const MULTI_STATEMENT_COMMANDS: bool = true;
-/// Writers are serialised by `BEGIN IMMEDIATE`; there is no row locking clause.
-const FOR_UPDATE: &str = "";
 include!("sql.rs");
 include!("sql_segments.rs");
 include!("sql_tokens.rs");

@@ -76,6 +76,7 @@ macro_rules! store_test_suite {
             repeated_tool_turns_count_the_conversation_once_and_every_call,
             concurrent_turn_writes_each_land_once_beside_a_failing_one,
             a_turn_checked_against_an_old_tenant_copy_writes_nothing,
+            racing_first_turns_open_one_conversation_and_the_cap_refuses_only_new_ones,
         );
     };
     (@tests $backend:ident: $($test:ident),+ $(,)?) => {

@@ -348,3 +348,57 @@ pub(crate) async fn a_turn_checked_against_an_old_tenant_copy_writes_nothing(db:
     let totals = db.all_time_totals(&acme, None, None).await.unwrap();
     assert_eq!((totals.conversations, totals.messages), (2, 3));
 }
+
+/// First turns of one new session racing each other open one conversation: one of them is
+/// told it created it, every message lands in it, and the rollups count one conversation with
+/// its page and opening question. With a monthly cap reached, a new session is refused and
+/// writes nothing, while a known conversation goes on.
+pub(crate) async fn racing_first_turns_open_one_conversation_and_the_cap_refuses_only_new_ones(db: Db) {
+    use docent_domain::analytics::{StatsQuery, day_floor};
+    use docent_store::{StartTurn, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let start = |session: &str, cap: Option<u64>| StartTurn {
+        conversation: NewConversation {
+            page_url: Some("https://shop.example/pricing?utm=x".into()),
+            ..conversation(session, None)
+        },
+        user_message: "What are your prices?".to_owned(),
+        monthly_cap: cap.map(|c| (c, Timestamp::now().month_start())),
+        seen_versions: None,
+    };
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (db, acme, turn) = (db.clone(), acme.clone(), start("race", None));
+        turns.spawn(async move { db.start_turn(&acme, turn).await });
+    }
+    let (mut ids, mut created) = (std::collections::HashSet::new(), 0);
+    while let Some(done) = turns.join_next().await {
+        let TurnStart::Started { conversation, created: c, .. } = done.unwrap().unwrap() else {
+            panic!("every racing turn starts")
+        };
+        ids.insert(conversation.id);
+        created += usize::from(c);
+    }
+    assert_eq!((ids.len(), created), (1, 1), "one conversation, created by one of the turns");
+    let id = ids.into_iter().next().unwrap();
+    assert_eq!(db.list_messages(&acme, &id).await.unwrap().len(), 8, "every racing turn's message is in it");
+    let day = day_floor(Timestamp::now().millis());
+    let q = StatsQuery { from_day: day, to_day: day + 86_400_000, channel: None, segment_id: None, top: 10 };
+    let stats = db.conversation_stats(&acme, &q).await.unwrap();
+    let (conversations, messages) =
+        stats.days.iter().fold((0, 0), |(c, m), d| (c + d.totals.conversations, m + d.totals.messages));
+    assert_eq!((conversations, messages), (1, 8));
+    assert_eq!(stats.intents, vec![("What are your prices?".to_owned(), 1)]);
+    assert_eq!(stats.pages.len(), 1, "the opening page counts once: {:?}", stats.pages);
+    assert_eq!(stats.pages[0].1, 1);
+
+    assert!(matches!(db.start_turn(&acme, start("over", Some(1))).await.unwrap(), TurnStart::LimitReached));
+    let TurnStart::Started { created: false, .. } = db.start_turn(&acme, start("race", Some(1))).await.unwrap() else {
+        panic!("a known conversation goes on past the cap")
+    };
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (1, 9), "the refused turn wrote nothing");
+    let TurnStart::Started { created: true, .. } = db.start_turn(&acme, start("under", Some(2))).await.unwrap() else {
+        panic!("a new conversation under the cap opens")
+    };
+}
