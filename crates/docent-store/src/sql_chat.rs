@@ -117,7 +117,7 @@ impl crate::ConversationStore for ThisStore {
     }
 
     async fn start_turn(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
-        self.start_turn_in_one_command(tenant, start).await
+        self.start_turn_grouped(tenant, start).await
     }
 
     async fn list_messages(

@@ -4,6 +4,7 @@
 /// The counters a turn adds to its conversation's daily rollup cell: `escalated` and
 /// `with_tool_calls` are SQL expressions over the conversation's row.
 struct DailyCounts<'a> {
+    conversations: i64,
     messages: i64,
     escalated: &'a str,
     with_tool_calls: &'a str,
@@ -12,7 +13,12 @@ struct DailyCounts<'a> {
 
 impl DailyCounts<'_> {
     fn messages(messages: i64) -> Self {
-        DailyCounts { messages, escalated: "0", with_tool_calls: "0", tool_calls: 0 }
+        DailyCounts { conversations: 0, messages, escalated: "0", with_tool_calls: "0", tool_calls: 0 }
+    }
+
+    /// A conversation just opened, before its first message is counted.
+    fn opened() -> Self {
+        DailyCounts { conversations: 1, ..Self::messages(0) }
     }
 }
 
@@ -37,11 +43,12 @@ fn stage_daily_rollup(
         SqlArg::Text(value.to_owned()),
         SqlArg::Int(counts.messages),
         SqlArg::Int(counts.tool_calls),
+        SqlArg::Int(counts.conversations),
     ];
     let sql = format!(
         "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
          escalated, with_tool_calls, tool_calls, positive, negative) \
-         SELECT {cell}, visitor_type, 0, $3, {escalated}, {with_tool_calls}, $4, 0, 0 \
+         SELECT {cell}, visitor_type, $5, $3, {escalated}, {with_tool_calls}, $4, 0, 0 \
          FROM conversations WHERE tenant_id = $1 AND {column} = $2{guard}{DAILY_CONFLICT}",
         cell = cell_of_row(),
         escalated = counts.escalated,
@@ -232,21 +239,13 @@ fn stage_conversation(
 /// Adds what a new conversation counts in the rollups (one conversation, its page, its
 /// opening question), each read from the conversation row `id`: nothing if it was not inserted.
 fn stage_opening_rollups(batch: &mut WriteBatch, tenant: &TenantId, id: &ConversationId, start: &crate::StartTurn) {
+    stage_daily_rollup(batch, tenant, ("id", id.as_str()), DailyCounts::opened(), None);
     let cell = cell_of_row();
     let of_row = |extra: Vec<SqlArg>| {
         let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(id.to_string())];
         args.extend(extra);
         args
     };
-    batch.push(
-        format!(
-            "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
-             escalated, with_tool_calls, tool_calls, positive, negative) \
-             SELECT {cell}, visitor_type, 1, 0, 0, 0, 0, 0, 0 FROM conversations WHERE tenant_id = $1 AND id = $2\
-             {DAILY_CONFLICT}"
-        ),
-        of_row(Vec::new()),
-    );
     if let Some(page) = start.conversation.page_url.as_deref().and_then(docent_domain::analytics::page_key) {
         batch.push(
             format!(
@@ -270,12 +269,12 @@ fn stage_opening_rollups(batch: &mut WriteBatch, tenant: &TenantId, id: &Convers
 }
 
 impl ThisStore {
-    /// A turn's start, in one command (see `write_then_read`). The common case, a known
-    /// conversation, matches its rows by session; when the conversation does not exist yet, a
-    /// second command opens it. Neither writes anything when the tenant moved on from the
+    /// A turn's start, in grouped commands (see `write_then_read`). The common case, a known
+    /// conversation, is one command matching its rows by session; when the conversation does not
+    /// exist yet, a second command opens it. Neither writes anything when the tenant moved on from the
     /// versions the caller saw. Both go through the same writer as every other turn write, so
     /// on SQLite no other connection's write empties the turn writer's page cache.
-    async fn start_turn_in_one_command(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
+    async fn start_turn_grouped(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
         let now = Timestamp::now();
         let mut batch = WriteBatch::default();
         stage_turn_start(&mut batch, tenant, &start, now);
@@ -395,8 +394,13 @@ impl ThisStore {
             true => format!("CASE WHEN status = '{STATUS_ESCALATED}' THEN 0 ELSE 1 END"),
             false => "0".into(),
         };
-        let counts =
-            DailyCounts { messages: added, escalated: &newly_escalated, with_tool_calls: &first_calls, tool_calls: calls };
+        let counts = DailyCounts {
+            conversations: 0,
+            messages: added,
+            escalated: &newly_escalated,
+            with_tool_calls: &first_calls,
+            tool_calls: calls,
+        };
         stage_daily_rollup(&mut batch, tenant, ("id", conv), counts, None);
         let mut per_tool = std::collections::BTreeMap::<&str, i64>::new();
         for e in &finish.executions {
