@@ -305,6 +305,11 @@ pub trait VisitorStore {
     async fn list_visitors(&self, tenant: &TenantId, query: &VisitorQuery) -> Result<(Vec<Visitor>, u64)>;
     async fn get_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<Option<VisitorDetail>>;
     async fn create_visitor(&self, tenant: &TenantId, fields: VisitorFields) -> Result<Visitor>;
+    /// The visitor whose external ID is `fields.external_id`, created with `fields` when there is
+    /// none, as a chat turn does it: in one command (on SQLite, grouped with the turns' writes),
+    /// so callers racing on one ID share one visitor. `Invalid` without an external ID,
+    /// `Conflict` when the new visitor's email is another visitor's.
+    async fn find_or_create_visitor(&self, tenant: &TenantId, fields: VisitorFields) -> Result<Visitor>;
     async fn update_visitor(&self, tenant: &TenantId, id: &VisitorId, fields: VisitorFields) -> Result<Visitor>;
     /// Deletes the visitor with their conversations, memory facts and submissions.
     async fn delete_visitor(&self, tenant: &TenantId, id: &VisitorId) -> Result<bool>;

@@ -137,7 +137,7 @@ impl ToolRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct VisitorRow {
     id: String,
     email: Option<String>,

@@ -89,6 +89,41 @@ impl crate::VisitorStore for ThisStore {
         Ok(visitor)
     }
 
+    async fn find_or_create_visitor(&self, tenant: &TenantId, f: VisitorFields) -> Result<Visitor> {
+        let Some(external) = f.external_id.clone() else {
+            let message = "a visitor found by external ID needs one".to_owned();
+            return Err(StorageError::Invalid { field: "externalId".into(), message });
+        };
+        let now = Timestamp::now().millis();
+        let mut batch = WriteBatch::default();
+        // `DO NOTHING` without a target covers both unique indexes: the external ID (another
+        // caller created it first) and the email (refused below, as nothing of this ID exists).
+        batch.push(
+            "INSERT INTO visitors (id, tenant_id, email, display_name, phone, auth_provider, external_id, metadata, \
+             created_at, updated_at, search_text) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10 \
+             WHERE NOT EXISTS (SELECT 1 FROM visitors WHERE tenant_id = $2 AND external_id = $7) ON CONFLICT DO NOTHING",
+            vec![
+                SqlArg::Text(VisitorId::generate().to_string()),
+                SqlArg::Text(tenant.to_string()),
+                SqlArg::OptText(f.email.clone()),
+                SqlArg::OptText(f.display_name.clone()),
+                SqlArg::OptText(f.phone.clone()),
+                SqlArg::OptText(f.auth_provider.clone()),
+                SqlArg::Text(external.clone()),
+                SqlArg::Text(to_json(&f.metadata)?),
+                SqlArg::Int(now),
+                SqlArg::Text(search_text(&f)),
+            ],
+        );
+        let select = format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE tenant_id = $1 AND external_id = $2");
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(external)];
+        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
+        match parts.into_iter().next().and_then(|rows| rows.into_iter().next()) {
+            Some(row) => decode_owned::<VisitorRow>(row)?.into_visitor(),
+            None => Err(StorageError::conflict("email")),
+        }
+    }
+
     async fn update_visitor(&self, tenant: &TenantId, id: &VisitorId, f: VisitorFields) -> Result<Visitor> {
         let sql = format!(
             "UPDATE visitors SET email = $1, display_name = $2, phone = $3, auth_provider = $4, external_id = $5, \

@@ -66,24 +66,19 @@ pub async fn execute(scope: &mut TurnScope<'_>, args: &Value) -> Outcome {
     }
 }
 
-/// Finds or creates the anonymous session's profile, and links the turn to it.
+/// Finds or creates the anonymous session's profile (in one grouped write, like the turn's
+/// own), and links the turn to it.
 async fn session_visitor(scope: &mut TurnScope<'_>) -> docent_store::Result<docent_domain::VisitorId> {
-    let external = format!("session:{}", scope.conversation.session_id);
-    if let Some(v) = scope.store.visitor_by_external_id(&scope.tenant.id, &external).await? {
-        scope.visitor_id = Some(v.id.clone());
-        scope.created_visitor = Some(v.id.clone());
-        return Ok(v.id);
-    }
     let fields = VisitorFields {
-        external_id: Some(external),
+        external_id: Some(format!("session:{}", scope.conversation.session_id)),
         auth_provider: Some("session".to_owned()),
         metadata: json!({"anonymous": true}),
         ..Default::default()
     };
-    let created = scope.store.create_visitor(&scope.tenant.id, fields).await?;
-    scope.visitor_id = Some(created.id.clone());
-    scope.created_visitor = Some(created.id.clone());
-    Ok(created.id)
+    let visitor = scope.store.find_or_create_visitor(&scope.tenant.id, fields).await?;
+    scope.visitor_id = Some(visitor.id.clone());
+    scope.created_visitor = Some(visitor.id.clone());
+    Ok(visitor.id)
 }
 
 #[cfg(test)]

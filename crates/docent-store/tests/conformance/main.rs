@@ -61,6 +61,7 @@ macro_rules! store_test_suite {
             a_visitor_detail_counts_conversations_and_memory_facts,
             updating_a_visitor_writes_its_fields,
             a_duplicate_email_or_external_id_is_a_conflict_within_a_tenant_only,
+            racing_finds_or_creates_of_one_external_id_share_one_visitor,
             deleting_a_visitor_removes_their_conversations_and_memory,
             upserting_a_fact_creates_it_then_replaces_its_value,
             memory_facts_list_in_key_order_and_delete_once,

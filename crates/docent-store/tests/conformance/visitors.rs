@@ -200,3 +200,32 @@ pub(crate) async fn the_memory_of_another_tenants_visitor_is_not_found(db: Db) {
     assert!(!db.delete_memory(&acme, &eve, "secret").await.unwrap());
     assert_eq!(db.get_memory(&other, &eve, "secret").await.unwrap().unwrap().value, "kept");
 }
+
+pub(crate) async fn racing_finds_or_creates_of_one_external_id_share_one_visitor(db: Db) {
+    let (acme, other) = acme_and_other(&db).await;
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (db, acme) = (db.clone(), acme.clone());
+        racing.spawn(async move { db.find_or_create_visitor(&acme, visitor(None, None, Some("session:s1"))).await });
+    }
+    let mut ids = std::collections::HashSet::new();
+    while let Some(done) = racing.join_next().await {
+        ids.insert(done.unwrap().unwrap().id);
+    }
+    assert_eq!(ids.len(), 1, "one visitor for one external ID");
+    let (listed, total) = db.list_visitors(&acme, &query(10, 0, "")).await.unwrap();
+    assert_eq!((total, listed[0].external_id.as_deref()), (1, Some("session:s1")));
+    // An existing visitor is found, not rewritten: its name stays.
+    let ann = db.create_visitor(&acme, visitor(Some("ann@x.test"), Some("Ann"), Some("crm-1"))).await.unwrap();
+    let found = db.find_or_create_visitor(&acme, visitor(None, Some("Other"), Some("crm-1"))).await.unwrap();
+    assert_eq!(found, ann);
+    // The same ID in another tenant is another visitor.
+    let theirs = db.find_or_create_visitor(&other, visitor(None, None, Some("session:s1"))).await.unwrap();
+    assert!(!ids.contains(&theirs.id));
+    // A new visitor whose email is taken is a conflict and writes nothing; no ID is invalid.
+    let taken = db.find_or_create_visitor(&acme, visitor(Some("ann@x.test"), None, Some("crm-2"))).await;
+    assert!(matches!(taken, Err(StorageError::Conflict { .. })), "{taken:?}");
+    let none = db.find_or_create_visitor(&acme, visitor(None, None, None)).await;
+    assert!(matches!(none, Err(StorageError::Invalid { .. })), "{none:?}");
+    assert_eq!(db.list_visitors(&acme, &query(10, 0, "")).await.unwrap().1, 2);
+}
