@@ -40,6 +40,11 @@ fn decode_owned<R: serde::de::DeserializeOwned>(row: OwnedRow) -> Result<R> {
         .map_err(|e| StorageError::corrupt(format!("a row: {e}")))
 }
 
+/// The first row of the first select `write_then_read` ran, if it found one.
+fn first_row(parts: Vec<Vec<OwnedRow>>) -> Option<OwnedRow> {
+    parts.into_iter().next().and_then(|rows| rows.into_iter().next())
+}
+
 /// One column of a row `write_then_read` returned.
 fn owned_column<T: serde::de::DeserializeOwned>(row: &OwnedRow, column: &str) -> Result<T> {
     let at = row.columns.iter().position(|c| c == column);

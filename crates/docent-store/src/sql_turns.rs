@@ -345,7 +345,7 @@ impl ThisStore {
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
         let parts = self.write_then_read(batch, vec![(select, args)]).await?;
-        let row = parts.into_iter().next().and_then(|rows| rows.into_iter().next()).ok_or(StorageError::NotFound)?;
+        let row = first_row(parts).ok_or(StorageError::NotFound)?;
         decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
     }
 
@@ -430,7 +430,7 @@ impl ThisStore {
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
         let parts = self.write_then_read(batch, vec![(select, args)]).await?;
-        let row = parts.into_iter().next().and_then(|rows| rows.into_iter().next()).ok_or(StorageError::NotFound)?;
+        let row = first_row(parts).ok_or(StorageError::NotFound)?;
         decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
     }
 }

@@ -1,5 +1,10 @@
 // Visitor and memory SQL shared by both backends (see the head of `sql.rs` for how it is included).
 
+/// A new visitor's columns, bound `$1…$10` as id, tenant, email, display name, phone, auth
+/// provider, external ID, metadata, created (and updated) at, search text.
+const VISITOR_INSERT: &str = "INSERT INTO visitors (id, tenant_id, email, display_name, phone, auth_provider, \
+     external_id, metadata, created_at, updated_at, search_text)";
+
 #[async_trait]
 impl crate::VisitorStore for ThisStore {
     async fn list_visitors(&self, tenant: &TenantId, query: &VisitorQuery) -> Result<(Vec<Visitor>, u64)> {
@@ -69,10 +74,7 @@ impl crate::VisitorStore for ThisStore {
         };
         let mut tx = self.begin_write().await?;
         Self::visitor_conflict(&mut tx, tenant, None, &f).await?;
-        sqlx::query(
-            "INSERT INTO visitors (id, tenant_id, email, display_name, phone, auth_provider, external_id, metadata, \
-             created_at, updated_at, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!("{VISITOR_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)")))
         .bind(visitor.id.as_str())
         .bind(tenant.as_str())
         .bind(&f.email)
@@ -99,9 +101,10 @@ impl crate::VisitorStore for ThisStore {
         // `DO NOTHING` without a target covers both unique indexes: the external ID (another
         // caller created it first) and the email (refused below, as nothing of this ID exists).
         batch.push(
-            "INSERT INTO visitors (id, tenant_id, email, display_name, phone, auth_provider, external_id, metadata, \
-             created_at, updated_at, search_text) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10 \
-             WHERE NOT EXISTS (SELECT 1 FROM visitors WHERE tenant_id = $2 AND external_id = $7) ON CONFLICT DO NOTHING",
+            format!(
+                "{VISITOR_INSERT} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10 \
+                 WHERE NOT EXISTS (SELECT 1 FROM visitors WHERE tenant_id = $2 AND external_id = $7) ON CONFLICT DO NOTHING"
+            ),
             vec![
                 SqlArg::Text(VisitorId::generate().to_string()),
                 SqlArg::Text(tenant.to_string()),
@@ -118,7 +121,7 @@ impl crate::VisitorStore for ThisStore {
         let select = format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE tenant_id = $1 AND external_id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(external)];
         let parts = self.write_then_read(batch, vec![(select, args)]).await?;
-        match parts.into_iter().next().and_then(|rows| rows.into_iter().next()) {
+        match first_row(parts) {
             Some(row) => decode_owned::<VisitorRow>(row)?.into_visitor(),
             None => Err(StorageError::conflict("email")),
         }
