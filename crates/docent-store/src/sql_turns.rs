@@ -28,17 +28,34 @@ fn cell_of_row() -> String {
     format!("tenant_id, started_at - (started_at % {}), channel, COALESCE(segment_id, '')", docent_domain::analytics::DAY_MS)
 }
 
-/// Adds `counts` to the daily rollup cell of the conversation whose `column` is `value`, its
-/// dimensions read from the conversation row; only while the tenant's versions are `seen`, when
-/// given.
+/// Which conversation a rollup or counter write applies to, by the value bound as `$2`.
+#[derive(Clone, Copy)]
+enum ConversationOf {
+    /// The conversation of this id.
+    Id,
+    /// The conversation the message of this id was inserted into: nothing when it was not.
+    Message,
+}
+
+impl ConversationOf {
+    /// The condition on a `conversations` row, its value bound as `$2`.
+    fn condition(self) -> &'static str {
+        match self {
+            ConversationOf::Id => "id = $2",
+            ConversationOf::Message => "id = (SELECT conversation_id FROM messages WHERE id = $2)",
+        }
+    }
+}
+
+/// Adds `counts` to the daily rollup cell of the conversation `of` `value` (see
+/// `ConversationOf`), its dimensions read from the conversation row.
 fn stage_daily_rollup(
     batch: &mut WriteBatch,
     tenant: &TenantId,
-    (column, value): (&str, &str),
+    (of, value): (ConversationOf, &str),
     counts: DailyCounts<'_>,
-    seen: Option<(i64, i64)>,
 ) {
-    let mut args = vec![
+    let args = vec![
         SqlArg::Text(tenant.to_string()),
         SqlArg::Text(value.to_owned()),
         SqlArg::Int(counts.messages),
@@ -49,11 +66,11 @@ fn stage_daily_rollup(
         "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
          escalated, with_tool_calls, tool_calls, positive, negative) \
          SELECT {cell}, visitor_type, $5, $3, {escalated}, {with_tool_calls}, $4, 0, 0 \
-         FROM conversations WHERE tenant_id = $1 AND {column} = $2{guard}{DAILY_CONFLICT}",
+         FROM conversations WHERE tenant_id = $1 AND {condition}{DAILY_CONFLICT}",
         cell = cell_of_row(),
         escalated = counts.escalated,
         with_tool_calls = counts.with_tool_calls,
-        guard = versions_guard(seen, 1, &mut args),
+        condition = of.condition(),
     );
     batch.push(sql, args);
 }
@@ -109,13 +126,23 @@ fn stage_reply(batch: &mut WriteBatch, tenant: &TenantId, finish: &crate::Finish
     1
 }
 
-/// Adds a turn's start for the conversation of `start`'s session: the user's message, the
-/// conversation's counters and the daily rollup's message count. Each matches no row when the
-/// conversation does not exist or the tenant's versions moved from the ones the caller saw.
-fn stage_turn_start(batch: &mut WriteBatch, tenant: &TenantId, start: &crate::StartTurn, now: Timestamp) {
+/// Adds a turn's start for the conversation of `start`'s session: the user's message, then
+/// the conversation's counters and the daily rollup's message count, both applied to the
+/// conversation the message went into. Nothing is written when the conversation does not exist
+/// or the tenant's versions moved from the ones the caller saw. Returns the message's id.
+///
+/// On PostgreSQL a conversation opened by a racing command may commit between the message's
+/// insert and the later statements: keyed by the message, they still agree with it.
+fn stage_turn_start(
+    batch: &mut WriteBatch,
+    tenant: &TenantId,
+    start: &crate::StartTurn,
+    now: Timestamp,
+) -> docent_domain::MessageId {
     let (new, seen) = (&start.conversation, start.seen_versions);
+    let message = docent_domain::MessageId::generate();
     let mut args = vec![
-        SqlArg::Text(docent_domain::MessageId::generate().to_string()),
+        SqlArg::Text(message.to_string()),
         SqlArg::Text(tenant.to_string()),
         SqlArg::Text(start.user_message.clone()),
         SqlArg::Int(now.millis()),
@@ -130,17 +157,18 @@ fn stage_turn_start(batch: &mut WriteBatch, tenant: &TenantId, start: &crate::St
         ),
         args,
     );
-    let mut args = vec![SqlArg::Int(now.millis()), SqlArg::Text(tenant.to_string()), SqlArg::Text(new.session_id.clone())];
+    let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(message.to_string()), SqlArg::Int(now.millis())];
     let visitor = visitor_assignment(new.visitor_id.as_ref(), true, &mut args);
-    let guard = versions_guard(seen, 2, &mut args);
     batch.push(
         format!(
-            "UPDATE conversations SET message_count = message_count + 1, last_message_at = $1{visitor} \
-             WHERE tenant_id = $2 AND session_id = $3{guard}"
+            "UPDATE conversations SET message_count = message_count + 1, last_message_at = $3{visitor} \
+             WHERE tenant_id = $1 AND {}",
+            ConversationOf::Message.condition()
         ),
         args,
     );
-    stage_daily_rollup(batch, tenant, ("session_id", &new.session_id), DailyCounts::messages(1), seen);
+    stage_daily_rollup(batch, tenant, (ConversationOf::Message, message.as_str()), DailyCounts::messages(1));
+    message
 }
 
 /// What a turn's start reads back: the conversation of the session, its messages in order,
@@ -156,14 +184,27 @@ fn turn_start_reads(tenant: &TenantId, session_id: &str) -> Vec<(String, Vec<Sql
     vec![(select, args.clone()), (history, args), versions]
 }
 
+/// What a turn's start read back (`turn_start_reads`) says.
+enum StartRead {
+    /// Stale or started: the turn's start is decided.
+    Decided(crate::TurnStart),
+    /// The versions held but there is no conversation of the session.
+    NoConversation,
+    /// A conversation of the session exists but the turn's message is not in it: the
+    /// conversation was opened by a command that committed after the message's insert looked
+    /// for it (PostgreSQL), so nothing was written and the start is to be tried again.
+    Missed,
+}
+
 /// The outcome of a turn's start from what it read back (`turn_start_reads`): stale when the
-/// tenant's versions moved, started when the conversation exists (created when its id is
-/// `opened`), `None` when there is no conversation of the session.
+/// tenant's versions moved, started when the conversation holds the turn's `message`
+/// (created when its id is `opened`).
 fn turn_start_outcome(
     parts: Vec<Vec<OwnedRow>>,
     seen: Option<(i64, i64)>,
+    message: &docent_domain::MessageId,
     opened: Option<&ConversationId>,
-) -> Result<Option<crate::TurnStart>> {
+) -> Result<StartRead> {
     let Ok([conversation, history, versions]) = <[Vec<OwnedRow>; 3]>::try_from(parts) else {
         return Err(StorageError::corrupt("not three result sets for a turn's start".into()));
     };
@@ -172,16 +213,19 @@ fn turn_start_outcome(
         .map(|r| Ok::<_, StorageError>((owned_column(r, "config_version")?, owned_column(r, "kb_version")?)))
         .transpose()?;
     if !versions_hold(seen, read) {
-        return Ok(Some(crate::TurnStart::Stale));
+        return Ok(StartRead::Decided(crate::TurnStart::Stale));
     }
-    let Some(row) = conversation.into_iter().next() else { return Ok(None) };
+    let Some(row) = conversation.into_iter().next() else { return Ok(StartRead::NoConversation) };
     let conversation = decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()?;
-    let history = history
+    let history: Vec<docent_domain::conversation::StoredMessage> = history
         .into_iter()
         .map(|row| Ok(decode_owned::<chat_rows::MessageRow>(row)?.into_message()))
         .collect::<Result<_>>()?;
+    if !history.iter().any(|m| &m.id == message) {
+        return Ok(StartRead::Missed);
+    }
     let created = opened == Some(&conversation.id);
-    Ok(Some(crate::TurnStart::Started { conversation: Box::new(conversation), created, history }))
+    Ok(StartRead::Decided(crate::TurnStart::Started { conversation: Box::new(conversation), created, history }))
 }
 
 /// Adds the insert of `start`'s conversation as `id`: nothing when one of its session exists
@@ -239,7 +283,7 @@ fn stage_conversation(
 /// Adds what a new conversation counts in the rollups (one conversation, its page, its
 /// opening question), each read from the conversation row `id`: nothing if it was not inserted.
 fn stage_opening_rollups(batch: &mut WriteBatch, tenant: &TenantId, id: &ConversationId, start: &crate::StartTurn) {
-    stage_daily_rollup(batch, tenant, ("id", id.as_str()), DailyCounts::opened(), None);
+    stage_daily_rollup(batch, tenant, (ConversationOf::Id, id.as_str()), DailyCounts::opened());
     let cell = cell_of_row();
     let of_row = |extra: Vec<SqlArg>| {
         let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(id.to_string())];
@@ -277,9 +321,9 @@ impl ThisStore {
     async fn start_turn_grouped(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
         let now = Timestamp::now();
         let mut batch = WriteBatch::default();
-        stage_turn_start(&mut batch, tenant, &start, now);
+        let message = stage_turn_start(&mut batch, tenant, &start, now);
         let parts = self.write_then_read(batch, turn_start_reads(tenant, &start.conversation.session_id)).await?;
-        if let Some(outcome) = turn_start_outcome(parts, start.seen_versions, None)? {
+        if let StartRead::Decided(outcome) = turn_start_outcome(parts, start.seen_versions, &message, None)? {
             return Ok(outcome);
         }
         // Boxed: the opening's futures would otherwise make every turn's start future (held
@@ -300,14 +344,16 @@ impl ThisStore {
         let mut batch = WriteBatch::default();
         stage_conversation(&mut batch, tenant, &id, &start, now)?;
         stage_opening_rollups(&mut batch, tenant, &id, &start);
-        stage_turn_start(&mut batch, tenant, &start, now);
+        let message = stage_turn_start(&mut batch, tenant, &start, now);
         let parts = self.write_then_read(batch, turn_start_reads(tenant, &start.conversation.session_id)).await?;
-        Ok(match turn_start_outcome(parts, start.seen_versions, Some(&id))? {
-            Some(outcome) => outcome,
+        Ok(match turn_start_outcome(parts, start.seen_versions, &message, Some(&id))? {
+            StartRead::Decided(outcome) => outcome,
             // The versions held and no conversation of this session exists: the cap refused it.
-            None if start.monthly_cap.is_some() => crate::TurnStart::LimitReached,
-            // Deleted again before this command's reads (PostgreSQL): the caller retries.
-            None => crate::TurnStart::Stale,
+            StartRead::NoConversation if start.monthly_cap.is_some() => crate::TurnStart::LimitReached,
+            // Deleted again before this command's reads, or opened by another command after
+            // this one's message looked for it (PostgreSQL): nothing was written, the caller
+            // retries.
+            StartRead::NoConversation | StartRead::Missed => crate::TurnStart::Stale,
         })
     }
 
@@ -340,7 +386,7 @@ impl ThisStore {
         // on PostgreSQL a turn's start and close racing on one conversation would otherwise
         // each hold the lock the other waits for.
         if added > 0 {
-            stage_daily_rollup(&mut batch, tenant, ("id", conv), DailyCounts::messages(added), None);
+            stage_daily_rollup(&mut batch, tenant, (ConversationOf::Id, conv), DailyCounts::messages(added));
         }
         let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
@@ -401,7 +447,7 @@ impl ThisStore {
             with_tool_calls: &first_calls,
             tool_calls: calls,
         };
-        stage_daily_rollup(&mut batch, tenant, ("id", conv), counts, None);
+        stage_daily_rollup(&mut batch, tenant, (ConversationOf::Id, conv), counts);
         let mut per_tool = std::collections::BTreeMap::<&str, i64>::new();
         for e in &finish.executions {
             *per_tool.entry(&e.tool_name).or_default() += 1;
