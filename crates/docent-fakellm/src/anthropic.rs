@@ -135,11 +135,14 @@ pub(crate) fn error_body(kind: ErrorKind) -> Value {
 }
 
 /// Validation the real API would do before answering.
-pub(crate) fn check(body: &Value) -> Result<(), String> {
-    for field in ["model", "max_tokens", "messages"] {
-        if body.get(field).is_none() {
-            return Err(format!("{field}: Field required"));
-        }
+pub(crate) fn check(body: &crate::request::Head<'_>) -> Result<(), String> {
+    let fields = [
+        ("model", body.model.is_some()),
+        ("max_tokens", body.max_tokens.is_some()),
+        ("messages", body.messages.is_some()),
+    ];
+    match fields.into_iter().find(|(_, present)| !present) {
+        Some((field, _)) => Err(format!("{field}: Field required")),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -21,6 +21,7 @@ mod ollama;
 mod openai;
 mod render;
 mod reply;
+mod request;
 mod script;
 
 use std::{
@@ -237,12 +238,23 @@ async fn respond(shared: &Shared, vendor: Vendor, request: Request) -> Response 
     let Ok(raw) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body could not be read".into()));
     };
-    let body: Option<Value> = serde_json::from_slice(&raw).ok();
     if shared.recording.load(Ordering::Relaxed) {
-        record(shared, &parts, &raw, body.as_ref());
+        record(shared, &parts, &raw);
     }
-    let Some(body) = body else {
-        return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some("the body is not valid JSON".into()));
+    let body = match serde_json::from_slice::<request::Head>(&raw) {
+        Ok(body) => body,
+        Err(e) if e.is_data() => {
+            return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some(format!("invalid body: {e}")));
+        }
+        Err(_) => {
+            return error_response(
+                vendor,
+                400,
+                ErrorKind::InvalidRequest,
+                None,
+                Some("the body is not valid JSON".into()),
+            );
+        }
     };
     let checked = match vendor {
         Vendor::Anthropic => anthropic::check(&body).map_err(|m| (400, m)),
@@ -253,7 +265,7 @@ async fn respond(shared: &Shared, vendor: Vendor, request: Request) -> Response 
         return error_response(vendor, status, ErrorKind::InvalidRequest, None, Some(message));
     }
     let scripted = lock(&shared.script).pop_front();
-    let after_tool = || lock(&shared.after_tool).clone().filter(|_| ends_with_tool_result(&body));
+    let after_tool = || lock(&shared.after_tool).clone().filter(|_| body.ends_with_tool_result());
     let reply = scripted.or_else(after_tool).unwrap_or_else(|| lock(&shared.default).clone());
     if !reply.ttfb.is_zero() {
         tokio::time::sleep(reply.ttfb).await;
@@ -263,7 +275,7 @@ async fn respond(shared: &Shared, vendor: Vendor, request: Request) -> Response 
     }
     let ctx = Ctx::new(shared.serial.fetch_add(1, Ordering::Relaxed), &body, raw.len(), &reply);
     // Ollama streams unless told not to; the others only when asked.
-    let streamed = body.get("stream").and_then(Value::as_bool).unwrap_or(vendor == Vendor::Ollama);
+    let streamed = body.stream.unwrap_or(vendor == Vendor::Ollama);
     if streamed {
         let mut response = Body::from_stream(script::play(reply, vendor, ctx)).into_response();
         set_content_type(&mut response, vendor.content_type());
@@ -277,22 +289,13 @@ async fn respond(shared: &Shared, vendor: Vendor, request: Request) -> Response 
     whole_response(vendor, &ctx, &reply)
 }
 
-/// Whether the request's last message carries a tool result (OpenAI, Mistral and Ollama `role:
-/// tool`; an Anthropic user turn holding a `tool_result` block).
-fn ends_with_tool_result(body: &Value) -> bool {
-    let Some(last) = body.get("messages").and_then(Value::as_array).and_then(|m| m.last()) else { return false };
-    let is_result = |b: &Value| b.get("type").and_then(Value::as_str) == Some("tool_result");
-    last.get("role").and_then(Value::as_str) == Some("tool")
-        || last.get("content").and_then(Value::as_array).is_some_and(|blocks| blocks.iter().any(is_result))
-}
-
-fn record(shared: &Shared, parts: &axum::http::request::Parts, raw: &Bytes, body: Option<&Value>) {
+fn record(shared: &Shared, parts: &axum::http::request::Parts, raw: &Bytes) {
     let headers = parts
         .headers
         .iter()
         .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
-    let body = body.cloned().unwrap_or_else(|| Value::String(String::from_utf8_lossy(raw).into_owned()));
+    let body = serde_json::from_slice(raw).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(raw).into_owned()));
     lock(&shared.requests).push(RecordedRequest {
         path: parts.uri.path().to_owned(),
         version: parts.version,

@@ -67,8 +67,8 @@ pub(crate) fn error_body(kind: ErrorKind) -> Value {
 }
 
 /// Validation the real server would do before answering.
-pub(crate) fn check(body: &Value) -> Result<(), String> {
-    if body.get("model").and_then(Value::as_str).is_none_or(str::is_empty) {
+pub(crate) fn check(body: &crate::request::Head<'_>) -> Result<(), String> {
+    if body.model().is_none_or(str::is_empty) {
         return Err("model is required".into());
     }
     Ok(())

@@ -9,6 +9,7 @@ use crate::{
     ErrorKind,
     render::{Ctx, Vendor, json_str, sse},
     reply::{Part, Reply},
+    request::Head,
     script::Step,
 };
 
@@ -156,26 +157,25 @@ fn mistral_id_ok(id: &str) -> bool {
 }
 
 /// Validation the real API would do before answering: `(status, message)` on failure.
-pub(crate) fn check(vendor: Vendor, body: &Value) -> Result<(), (u16, String)> {
-    for field in ["model", "messages"] {
-        if body.get(field).is_none() {
+pub(crate) fn check(vendor: Vendor, body: &Head<'_>) -> Result<(), (u16, String)> {
+    for (field, present) in [("model", body.model.is_some()), ("messages", body.messages.is_some())] {
+        if !present {
             return Err((400, format!("you must provide a {field} parameter")));
         }
     }
     if vendor != Vendor::Mistral {
         return Ok(());
     }
-    if body.get("max_completion_tokens").is_some() {
+    if body.max_completion_tokens.is_some() {
         return Err((422, "max_completion_tokens: Extra inputs are not permitted".into()));
     }
-    let messages = body.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let mut ids = Vec::new();
-    for message in messages {
-        if let Some(id) = message.get("tool_call_id").and_then(Value::as_str) {
+    for message in body.messages() {
+        if let Some(id) = message.tool_call_id.as_deref() {
             ids.push(id);
         }
-        for call in message.get("tool_calls").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-            ids.push(call.get("id").and_then(Value::as_str).unwrap_or(""));
+        for call in message.tool_calls.as_deref().unwrap_or_default() {
+            ids.push(call.id.as_deref().unwrap_or(""));
         }
     }
     match ids.into_iter().find(|id| !mistral_id_ok(id)) {

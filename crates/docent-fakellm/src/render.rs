@@ -31,13 +31,13 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(serial: u64, request: &Value, request_len: usize, reply: &Reply) -> Self {
-        let model = request.get("model").and_then(Value::as_str).unwrap_or("fake-model");
+    pub fn new(serial: u64, request: &crate::request::Head<'_>, request_len: usize, reply: &Reply) -> Self {
+        let model = request.model().unwrap_or("fake-model");
         let created =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         let (input_tokens, output_tokens) =
             reply.usage.unwrap_or(((request_len / 4) as u64, reply.content_chunks() as u64));
-        let include_usage = request.pointer("/stream_options/include_usage").and_then(Value::as_bool) == Some(true);
+        let include_usage = request.include_usage();
         Self {
             serial,
             model: model.to_owned(),
@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn mistral_tool_ids_are_nine_alphanumerics() {
-        let ctx = Ctx::new(123_456, &serde_json::json!({}), 0, &Reply::text("x"));
+        let ctx = Ctx::new(123_456, &Default::default(), 0, &Reply::text("x"));
         let id = ctx.tool_id(Vendor::Mistral, 3);
         assert_eq!(id.len(), 9);
         assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));

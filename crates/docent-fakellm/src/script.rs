@@ -220,7 +220,8 @@ mod tests {
 
     async fn body_of(reply: Reply, vendor: Vendor, request: Value) -> (String, Option<io::Error>) {
         let reply = Arc::new(reply);
-        let ctx = Ctx::new(7, &request, 40, &reply);
+        let head = serde::Deserialize::deserialize(&request).unwrap();
+        let ctx = Ctx::new(7, &head, 40, &reply);
         let mut stream = Box::pin(play(reply, vendor, ctx));
         let mut text = String::new();
         while let Some(item) = stream.next().await {
