@@ -188,10 +188,13 @@ impl FakeLlm {
 
 /// Serves HTTP/1.1 and HTTP/2 (h2c with prior knowledge, as a client configured for HTTP/2 only
 /// speaks to a plain-text endpoint). One HTTP/2 connection may carry every stream its client
-/// opens: the fake sets no concurrency limit of its own.
+/// opens: the fake sets no concurrency limit of its own, and its connection window is large
+/// enough for thousands of request bodies waiting to be read: with hyper's 1 MiB, a client
+/// opening 10,000 streams at once is held to small DATA frames, and h2 closes the connection
+/// on too many of them (`ENHANCE_YOUR_CALM`, "too_many_data_frames"), failing every stream.
 async fn accept(listener: TcpListener, router: Router) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http2().max_concurrent_streams(None);
+    builder.http2().max_concurrent_streams(None).initial_connection_window_size(64 * 1024 * 1024);
     let builder = Arc::new(builder);
     loop {
         let tcp = match listener.accept().await {

@@ -17,6 +17,14 @@ use crate::http::error::ApiError;
 use crate::seal::Sealer;
 
 /// What every handler shares. Cheap to clone.
+/// The connection window of the HTTP/2-only model client. Every stream's model call shares its
+/// one connection, and h2 closes a connection (`ENHANCE_YOUR_CALM`, "too_many_data_frames")
+/// once the small DATA frames it holds unread cost more than half this window in framing (a
+/// frame under 256 bytes costs the difference). At hyper's 5 MiB, 10,000 streams on a
+/// saturated machine left more token frames unread than that, and every stream of the
+/// connection failed at once; the window also bounds what the connection buffers unread.
+const LLM_H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
@@ -48,7 +56,11 @@ impl App {
         };
         let http = client().build().unwrap_or_default();
         let llm_http = match config.outbound.llm_http2_only {
-            true => client().http2_prior_knowledge().build().unwrap_or_default(),
+            true => client()
+                .http2_prior_knowledge()
+                .http2_initial_connection_window_size(LLM_H2_CONNECTION_WINDOW)
+                .build()
+                .unwrap_or_default(),
             false => http.clone(),
         };
         let knowledge = Arc::new(docent_search::Knowledge::new());
