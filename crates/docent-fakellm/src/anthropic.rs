@@ -141,8 +141,8 @@ pub(crate) fn check(body: &crate::request::Head<'_>) -> Result<(), String> {
         ("max_tokens", body.max_tokens.is_some()),
         ("messages", body.messages.is_some()),
     ];
-    match fields.into_iter().find(|(_, present)| !present) {
-        Some((field, _)) => Err(format!("{field}: Field required")),
+    match crate::request::first_absent(fields) {
+        Some(field) => Err(format!("{field}: Field required")),
         None => Ok(()),
     }
 }

@@ -246,17 +246,9 @@ async fn respond(shared: &Shared, vendor: Vendor, request: Request) -> Response 
     }
     let body = match serde_json::from_slice::<request::Head>(&raw) {
         Ok(body) => body,
-        Err(e) if e.is_data() => {
-            return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some(format!("invalid body: {e}")));
-        }
-        Err(_) => {
-            return error_response(
-                vendor,
-                400,
-                ErrorKind::InvalidRequest,
-                None,
-                Some("the body is not valid JSON".into()),
-            );
+        Err(e) => {
+            let message = if e.is_data() { format!("invalid body: {e}") } else { "the body is not valid JSON".into() };
+            return error_response(vendor, 400, ErrorKind::InvalidRequest, None, Some(message));
         }
     };
     let checked = match vendor {

@@ -158,10 +158,10 @@ fn mistral_id_ok(id: &str) -> bool {
 
 /// Validation the real API would do before answering: `(status, message)` on failure.
 pub(crate) fn check(vendor: Vendor, body: &Head<'_>) -> Result<(), (u16, String)> {
-    for (field, present) in [("model", body.model.is_some()), ("messages", body.messages.is_some())] {
-        if !present {
-            return Err((400, format!("you must provide a {field} parameter")));
-        }
+    if let Some(field) =
+        crate::request::first_absent([("model", body.model.is_some()), ("messages", body.messages.is_some())])
+    {
+        return Err((400, format!("you must provide a {field} parameter")));
     }
     if vendor != Vendor::Mistral {
         return Ok(());

@@ -93,6 +93,11 @@ impl<'de> Visitor<'de> for ContentVisitor {
     }
 }
 
+/// The first of the named fields `(name, present)` that is absent.
+pub(crate) fn first_absent<const N: usize>(fields: [(&'static str, bool); N]) -> Option<&'static str> {
+    fields.into_iter().find(|(_, present)| !present).map(|(name, _)| name)
+}
+
 impl Head<'_> {
     pub fn model(&self) -> Option<&str> {
         self.model.as_deref()

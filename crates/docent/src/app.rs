@@ -16,7 +16,6 @@ use crate::http::chat::rate_limit::RateLimiter;
 use crate::http::error::ApiError;
 use crate::seal::Sealer;
 
-/// What every handler shares. Cheap to clone.
 /// The connection window of the HTTP/2-only model client. Every stream's model call shares its
 /// one connection, and h2 closes a connection (`ENHANCE_YOUR_CALM`, "too_many_data_frames")
 /// once the small DATA frames it holds unread cost more than half this window in framing (a
@@ -25,6 +24,7 @@ use crate::seal::Sealer;
 /// connection failed at once; the window also bounds what the connection buffers unread.
 const LLM_H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 
+/// What every handler shares. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
