@@ -1,8 +1,10 @@
 //! The embedded SQLite backend: WAL, a busy timeout, foreign keys on, a pool of readers and two
 //! writers that take turns (the store's write lock; writes start with `BEGIN IMMEDIATE`): sqlx's
 //! connection for transactions, and the group-commit thread for the chat turn's writes
-//! (`write_then_read`, see `group`).
+//! (`write_then_read`, see `group`). No connection checkpoints the WAL on commit: a thread of
+//! its own does (`checkpoint`).
 
+mod checkpoint;
 mod group;
 
 use std::str::FromStr;
@@ -34,6 +36,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        let options = checkpoint::PRAGMAS.into_iter().fold(options, |o, (name, value)| o.pragma(name, value));
         if let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
         {
@@ -43,7 +46,8 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let write_lock = Arc::new(Mutex::new(()));
-        let grouped = group::start(options.get_filename(), write_lock.clone())?;
+        let committed = checkpoint::start(options.get_filename())?;
+        let grouped = group::start(options.get_filename(), write_lock.clone(), committed)?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         Ok(Self { reader, writer, write_lock, grouped })
     }

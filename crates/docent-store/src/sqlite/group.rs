@@ -14,6 +14,7 @@ use std::time::Duration;
 use rusqlite::types::ValueRef;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::checkpoint::{self, Committed};
 use super::{OwnedRow, SqlArg, WriteBatch};
 use crate::{Result, StorageError};
 
@@ -32,16 +33,23 @@ const MAX_GROUP: usize = 32;
 const PREPARED: usize = 64;
 
 /// Opens the writer's connection to the database at `path` and starts its thread, which ends
-/// when the returned sender is dropped.
-pub(super) fn start(path: &Path, lock: Arc<Mutex<()>>) -> Result<mpsc::UnboundedSender<GroupedWrite>> {
+/// when the returned sender is dropped; `committed` hears of each commit.
+pub(super) fn start(
+    path: &Path,
+    lock: Arc<Mutex<()>>,
+    committed: Committed,
+) -> Result<mpsc::UnboundedSender<GroupedWrite>> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    for (name, value) in checkpoint::PRAGMAS {
+        conn.pragma_update(None, name, value)?;
+    }
     conn.set_prepared_statement_cache_capacity(PREPARED);
     let (sender, queue) = mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("sqlite-group-commit".into())
-        .spawn(move || run(&conn, queue, &lock))
+        .spawn(move || run(&conn, queue, &lock, &committed))
         .map_err(|e| StorageError::Config(format!("cannot start the SQLite writer: {e}")))?;
     Ok(sender)
 }
@@ -49,7 +57,12 @@ pub(super) fn start(path: &Path, lock: Arc<Mutex<()>>) -> Result<mpsc::Unbounded
 /// Takes the first waiting write and every other one already queued (up to `MAX_GROUP`), and
 /// runs them as one transaction. If the group fails, it is rolled back and each write is retried
 /// alone, so one caller's failure is only its own.
-fn run(conn: &rusqlite::Connection, mut queue: mpsc::UnboundedReceiver<GroupedWrite>, lock: &Mutex<()>) {
+fn run(
+    conn: &rusqlite::Connection,
+    mut queue: mpsc::UnboundedReceiver<GroupedWrite>,
+    lock: &Mutex<()>,
+    committed: &Committed,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = queue.blocking_recv() {
         group.push(first);
@@ -72,6 +85,7 @@ fn run(conn: &rusqlite::Connection, mut queue: mpsc::UnboundedReceiver<GroupedWr
             }
         };
         drop(held);
+        committed.notify();
         for (write, result) in group.drain(..).zip(results) {
             let _ = write.reply.send(result);
         }
