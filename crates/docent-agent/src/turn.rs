@@ -14,9 +14,10 @@ use docent_domain::tenant::Tenant;
 use docent_domain::tool::ToolType;
 use docent_domain::visitor::MemoryFact;
 use docent_domain::{MessageId, Timestamp, VisitorId};
-use docent_llm::{ChatRequest, FaultClass, LlmError, LlmProvider, Message, Snippet, StreamEvent, ToolCall};
+use docent_llm::{
+    ChatRequest, FaultClass, Idle, IdleTimeout, LlmError, LlmProvider, Message, Snippet, StreamEvent, ToolCall,
+};
 use docent_store::{FinishTurn, Store};
-use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -258,11 +259,12 @@ async fn run_rounds(
         };
         let mut round_text = String::new();
         let mut calls: Vec<ToolCall> = Vec::new();
+        let mut idle = IdleTimeout::new(config.idle_timeout);
         loop {
-            let event = match tokio::time::timeout(config.idle_timeout, stream.next()).await {
+            let event = match idle.next(&mut stream).await {
                 Ok(Some(event)) => event,
                 Ok(None) => break,
-                Err(_) => return Stop::Failed(timed_out(llm)),
+                Err(Idle) => return Stop::Failed(timed_out(llm)),
             };
             match event {
                 Ok(StreamEvent::Text(t)) => {

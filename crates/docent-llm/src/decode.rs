@@ -6,7 +6,7 @@ use std::{collections::VecDeque, time::Duration};
 
 use futures::{StreamExt, stream::BoxStream};
 
-use crate::{LlmError, LlmStream, StreamEvent, transport};
+use crate::{Idle, IdleTimeout, LlmError, LlmStream, StreamEvent, transport};
 
 /// One unit of the wire: an SSE event's data or an NDJSON line. (Anthropic repeats the SSE
 /// event name in the data's `type`, and the others name no events, so the name is not kept.)
@@ -29,6 +29,8 @@ struct Drive<D> {
     frames: Option<Frames>,
     decoder: D,
     idle: Duration,
+    /// Started when the stream is first polled.
+    timeout: Option<IdleTimeout>,
     out: VecDeque<StreamEvent>,
     /// The error to yield once the events decoded before it are out.
     failure: Option<LlmError>,
@@ -37,7 +39,8 @@ struct Drive<D> {
 /// Turns `frames` into the provider's event stream. The frame source is dropped (closing the
 /// connection) as soon as the stream is complete or has failed.
 pub(crate) fn events<D: Decoder>(provider: &'static str, frames: Frames, decoder: D, idle: Duration) -> LlmStream {
-    let drive = Drive { provider, frames: Some(frames), decoder, idle, out: VecDeque::new(), failure: None };
+    let drive =
+        Drive { provider, frames: Some(frames), decoder, idle, timeout: None, out: VecDeque::new(), failure: None };
     futures::stream::unfold(drive, |mut d| async move {
         loop {
             if let Some(event) = d.out.pop_front() {
@@ -47,8 +50,9 @@ pub(crate) fn events<D: Decoder>(provider: &'static str, frames: Frames, decoder
                 return Some((Err(failure), d));
             }
             let frames = d.frames.as_mut()?;
-            let next = match tokio::time::timeout(d.idle, frames.next()).await {
-                Err(_) => Err(transport::timed_out(d.provider, d.idle)),
+            let timeout = d.timeout.get_or_insert_with(|| IdleTimeout::new(d.idle));
+            let next = match timeout.next(frames).await {
+                Err(Idle) => Err(transport::timed_out(d.provider, d.idle)),
                 Ok(None) => Err(transport::cut(d.provider)),
                 Ok(Some(next)) => next,
             };

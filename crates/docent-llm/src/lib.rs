@@ -10,6 +10,7 @@
 mod anthropic;
 mod config;
 mod decode;
+mod idle;
 mod lines;
 mod ndjson;
 mod ollama;
@@ -27,6 +28,7 @@ use serde_json::Value;
 
 pub use crate::{
     config::{ProviderConfig, ProviderKind, UnknownProviderKind, provider},
+    idle::{Idle, IdleTimeout},
     retry::{Retrying, retrying},
 };
 

@@ -41,7 +41,7 @@ impl LineBuffer {
     fn line(&mut self, ended: bool) -> Option<&[u8]> {
         let from = self.start;
         let rest = &self.buf[from + self.scanned..];
-        let found = rest.iter().position(|b| *b == b'\n' || *b == b'\r').map(|at| from + self.scanned + at);
+        let found = memchr::memchr2(b'\n', b'\r', rest).map(|at| from + self.scanned + at);
         let (end, next) = match found {
             Some(at) if self.buf[at] == b'\n' => (at, at + 1),
             Some(at) if at + 1 < self.buf.len() => (at, if self.buf[at + 1] == b'\n' { at + 2 } else { at + 1 }),
