@@ -14,8 +14,6 @@ use tokio::time::{Instant, Sleep};
 /// The longest wait for each next item of one stream.
 pub struct IdleTimeout {
     idle: Duration,
-    /// When the current wait began.
-    began: Instant,
     timer: Pin<Box<Sleep>>,
 }
 
@@ -25,20 +23,18 @@ pub struct Idle;
 
 impl IdleTimeout {
     pub fn new(idle: Duration) -> Self {
-        let began = Instant::now();
-        Self { idle, began, timer: Box::pin(tokio::time::sleep_until(began + idle)) }
+        Self { idle, timer: Box::pin(tokio::time::sleep(idle)) }
     }
 
     /// The next item of `stream` (`None` when it ended), or `Idle` when waiting for it took
     /// longer than the idle period.
     pub async fn next<S: Stream + Unpin>(&mut self, stream: &mut S) -> Result<Option<S::Item>, Idle> {
-        self.began = Instant::now();
+        let due = Instant::now() + self.idle;
         loop {
             tokio::select! {
                 biased;
                 item = stream.next() => return Ok(item),
                 () = &mut self.timer => {
-                    let due = self.began + self.idle;
                     if Instant::now() >= due {
                         return Err(Idle);
                     }

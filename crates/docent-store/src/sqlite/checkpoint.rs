@@ -23,6 +23,11 @@ const IDLE: Duration = Duration::from_secs(1);
 /// cut back to 64 MiB when it restarts (it grows past that only while readers hold it back).
 pub(super) const PRAGMAS: [(&str, &str); 2] = [("wal_autocheckpoint", "0"), ("journal_size_limit", "67108864")];
 
+/// Applies `PRAGMAS` to a rusqlite connection (sqlx's take them in their connect options).
+pub(super) fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    PRAGMAS.into_iter().try_for_each(|(name, value)| conn.pragma_update(None, name, value))
+}
+
 /// Tells the checkpointer that commits landed; never blocks.
 #[derive(Clone)]
 pub(super) struct Committed(mpsc::SyncSender<()>);
@@ -38,9 +43,7 @@ impl Committed {
 pub(super) fn start(path: &Path) -> Result<Committed> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
-    for (name, value) in PRAGMAS {
-        conn.pragma_update(None, name, value)?;
-    }
+    configure(&conn)?;
     let (sender, commits) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
@@ -49,23 +52,16 @@ pub(super) fn start(path: &Path) -> Result<Committed> {
     Ok(Committed(sender))
 }
 
+/// Waits for a commit (or `IDLE`), then checkpoints once `INTERVAL` has passed since the last
+/// checkpoint; a last one when the writers are gone.
 fn run(conn: &rusqlite::Connection, commits: &mpsc::Receiver<()>) {
-    let mut pending = false;
     let mut last = Instant::now();
-    loop {
-        let wait = if pending { INTERVAL.saturating_sub(last.elapsed()) } else { IDLE };
-        match commits.recv_timeout(wait) {
-            Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => pending = true,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                checkpoint(conn);
-                return;
-            }
-        }
-        if last.elapsed() >= INTERVAL {
-            checkpoint(conn);
-            (pending, last) = (false, Instant::now());
-        }
+    while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) = commits.recv_timeout(IDLE) {
+        std::thread::sleep(INTERVAL.saturating_sub(last.elapsed()));
+        checkpoint(conn);
+        last = Instant::now();
     }
+    checkpoint(conn);
 }
 
 /// A passive checkpoint: copies the committed frames no reader still needs, without waiting
@@ -99,9 +95,7 @@ mod tests {
         let path = dir.path().join("db.sqlite");
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        for (name, value) in PRAGMAS {
-            conn.pragma_update(None, name, value).unwrap();
-        }
+        configure(&conn).unwrap();
         conn.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
         let committed = start(&path).unwrap();
         std::thread::sleep(INTERVAL * 2);

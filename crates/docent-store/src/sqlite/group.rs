@@ -42,9 +42,7 @@ pub(super) fn start(
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
-    for (name, value) in checkpoint::PRAGMAS {
-        conn.pragma_update(None, name, value)?;
-    }
+    checkpoint::configure(&conn)?;
     conn.set_prepared_statement_cache_capacity(PREPARED);
     let (sender, queue) = mpsc::unbounded_channel();
     std::thread::Builder::new()
