@@ -51,6 +51,10 @@ pub struct Opts {
     /// Concurrent SSE conversations of the stream runs.
     #[arg(long, global = true, value_delimiter = ',', default_values_t = [1_000, 10_000])]
     pub streams: Vec<usize>,
+    /// Milliseconds between the fake's tokens in the stream runs (the targets are for 20; a slower
+    /// model shows what the same number of streams costs when the machine keeps up).
+    #[arg(long, global = true, default_value_t = stream::GAP_MS)]
+    pub token_gap_ms: u64,
     /// Turns of the footprint's leak check.
     #[arg(long, global = true, default_value_t = 100_000)]
     pub leak_turns: u64,

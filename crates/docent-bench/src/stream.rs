@@ -1,4 +1,5 @@
-//! Streaming: N concurrent SSE conversations (the fake streams 100 tokens 20 ms apart), each
+//! Streaming: N concurrent SSE conversations (the fake streams 100 tokens 20 ms apart, or
+//! `--token-gap-ms`), each
 //! virtual user starting its next turn when a stream ends. Docent's own share is separated from
 //! the fake's and the client's by a control cohort that streams from the fake directly under the
 //! same load: time to first token and inter-token gaps through Docent minus the same figures
@@ -21,7 +22,8 @@ use crate::stack::{Bins, FakeScript};
 use crate::stats::{CpuWindow, Samples};
 
 const TOKENS: usize = 100;
-const GAP_MS: u64 = 20;
+/// The fake's default gap between tokens: 50 tokens a second, a fast model's pace.
+pub const GAP_MS: u64 = 20;
 
 /// Raises this process's soft file-descriptor limit to the hard one (the children inherit it).
 pub fn raise_fd_limit() -> u64 {
@@ -57,6 +59,8 @@ impl Tally {
 /// What one kind of stream looks like: request, token marker, end marker.
 struct Kind {
     addr: SocketAddr,
+    /// How long one stream lasts when nothing delays it.
+    length: Duration,
     req: Arc<dyn Fn(usize, u64) -> Req + Send + Sync>,
     token: &'static [u8],
     done: &'static [u8],
@@ -126,7 +130,7 @@ async fn user(kind: Arc<Kind>, id: usize, delay: Duration, window: Window) -> Ta
     tokio::time::sleep(delay).await;
     let mut conn: Option<Conn> = None;
     let mut n = 0;
-    while Instant::now() + Duration::from_millis(TOKENS as u64 * GAP_MS) < window.to {
+    while Instant::now() + kind.length < window.to {
         let req = (kind.req)(id, n);
         n += 1;
         let result = match conn.as_mut() {
@@ -149,7 +153,10 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     let limit = raise_fd_limit();
     let mut sections = Vec::new();
     for &wanted in &opts.streams {
-        let mut section = Section::new(format!("stream {wanted} SSE"));
+        let mut section = match opts.token_gap_ms {
+            GAP_MS => Section::new(format!("stream {wanted} SSE")),
+            gap => Section::new(format!("stream {wanted} SSE, a token every {gap} ms")),
+        };
         // Docent holds a socket per visitor; its model calls share HTTP/2 connections, as 10,000
         // streams with a socket each way would pass this machine's file-descriptor limit.
         let n = wanted.min(limit.saturating_sub(256) as usize);
@@ -163,7 +170,7 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
             "Docent calls the fake model over HTTP/2 (`outbound.llm_http2_only`, h2c): every stream's model call \
              shares one connection, so the server holds one socket per stream, not two",
         );
-        let script = FakeScript { tokens: Some((TOKENS, GAP_MS)), llm_http2: true, ..FakeScript::default() };
+        let script = FakeScript { tokens: Some((TOKENS, opts.token_gap_ms)), llm_http2: true, ..FakeScript::default() };
         let stack = Stack::start(bins, opts, &script, 1_000).await?;
         drive(&stack, opts, n, &mut section).await;
         stack.stop().await?;
@@ -174,8 +181,10 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
 
 async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     let tenant = stack.tenant.clone();
+    let length = Duration::from_millis(TOKENS as u64 * opts.token_gap_ms);
     let through = Arc::new(Kind {
         addr: stack.server.addr,
+        length,
         req: Arc::new(move |user, turn| {
             let session = format!("s-u{user}-c{}", turn / crate::chat::TURNS_PER_CONVERSATION);
             let body = json!({"message": "Tell me about rentals", "sessionId": session, "segment": tenant.segment, "stream": true});
@@ -186,6 +195,7 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     });
     let direct = Arc::new(Kind {
         addr: stack.fake.addr,
+        length,
         req: Arc::new(|_, _| {
             let body = json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "Tell me about rentals"}]});
             Req::post_json("/v1/chat/completions", &body).bearer("x")
@@ -195,8 +205,10 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     });
     let control = (n / 100).clamp(5, 100);
     let ramp = Duration::from_secs_f64((n as f64 / 2_000.0).max(0.5));
-    let window = Instant::now() + ramp + Duration::from_millis(TOKENS as u64 * GAP_MS) + opts.warmup();
-    let end = window + opts.measure().max(Duration::from_secs(3));
+    let window = Instant::now() + ramp + length + opts.warmup();
+    // Long enough that streams begun in it also end in it: a user's first stream to begin in the
+    // window may begin up to a stream (and the ramp's stagger) after it opens, and must end in it.
+    let end = window + opts.measure().max(Duration::from_secs(3)).max(length * 2 + ramp);
     let stagger = |i: usize, of: usize| ramp.mul_f64(i as f64 / of as f64);
     let measured = Window { from: window, to: end };
     let mut handles = Vec::with_capacity(n + control);
@@ -222,7 +234,7 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
         let what = "no stream through Docent begun in the measured window got its first token within it";
         section.error(1, Some(format!("{what} (its streams waited longer than the window)")));
     }
-    let gap = GAP_MS as f64;
+    let gap = opts.token_gap_ms as f64;
     // Without control samples (a window too short for them), the nominal gap is the baseline.
     let baseline = if fake.gaps.len() > 0 { fake.gaps.pct_ms(99.0) } else { gap };
     let added_gap = (docent.gaps.pct_ms(99.0) - baseline).max(0.0);

@@ -16,13 +16,18 @@ use crate::http::chat::rate_limit::RateLimiter;
 use crate::http::error::ApiError;
 use crate::seal::Sealer;
 
-/// The connection window of the HTTP/2-only model client. Every stream's model call shares its
-/// one connection, and h2 closes a connection (`ENHANCE_YOUR_CALM`, "too_many_data_frames")
-/// once the small DATA frames it holds unread cost more than half this window in framing (a
-/// frame under 256 bytes costs the difference). At hyper's 5 MiB, 10,000 streams on a
-/// saturated machine left more token frames unread than that, and every stream of the
-/// connection failed at once; the window also bounds what the connection buffers unread.
-const LLM_H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+/// The windows of the HTTP/2-only model client, where every stream's model call shares one
+/// connection. The stream window is how far a model's reply may run ahead of the turn reading it
+/// (~25 tokens of a vendor's chunks): at hyper's 2 MiB a saturated server held whole replies in
+/// h2's buffers, and the model now waits for the turn instead, as on a connection of its own.
+/// The connection window bounds the sum and sets h2's flood check: h2 closes a connection
+/// (`ENHANCE_YOUR_CALM`, "too_many_data_frames") once the small DATA frames it holds unread
+/// cost more than half this window in framing (a frame under 256 bytes costs the difference).
+/// 10,000 streams lagging on a saturated machine passed that at 16 MiB, and every stream of the
+/// connection failed at once. At 64 MiB it holds over 16,000 streams each a full stream window
+/// behind, for chunks of 171 bytes or more (an OpenAI-format token chunk is ~190).
+const LLM_H2_STREAM_WINDOW: u32 = 4 * 1024;
+const LLM_H2_CONNECTION_WINDOW: u32 = 64 * 1024 * 1024;
 
 /// What every handler shares. Cheap to clone.
 #[derive(Clone)]
@@ -59,6 +64,7 @@ impl App {
             true => client()
                 .http2_prior_knowledge()
                 .http2_initial_connection_window_size(LLM_H2_CONNECTION_WINDOW)
+                .http2_initial_stream_window_size(LLM_H2_STREAM_WINDOW)
                 .build()
                 .unwrap_or_default(),
             false => http.clone(),
