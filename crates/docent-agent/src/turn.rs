@@ -63,10 +63,11 @@ pub struct ResolvedLlm {
 }
 
 pub struct TurnRequest {
-    pub tenant: Tenant,
+    /// Shared with the tenant's cached configuration, as `segment` is.
+    pub tenant: Arc<Tenant>,
     /// The tools this turn offers (the enrichment chain's result for the segment).
     pub offer: Arc<Offer>,
-    pub segment: Segment,
+    pub segment: Arc<Segment>,
     pub conversation: Conversation,
     /// The conversation's messages, oldest first, the visitor's new one last.
     pub history: Vec<StoredMessage>,

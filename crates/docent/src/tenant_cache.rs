@@ -22,8 +22,9 @@ use crate::http::chat::Configured;
 /// One tenant as the chat path sees it.
 #[derive(Debug)]
 pub struct ChatTenant {
-    pub tenant: Tenant,
-    pub segments: Vec<Segment>,
+    /// Shared with the turns (`TurnRequest`), which would otherwise copy it each.
+    pub tenant: Arc<Tenant>,
+    pub segments: Vec<Arc<Segment>>,
     pub tools: Vec<Tool>,
     pub has_products: bool,
     /// The versions read before the rows were loaded: a write racing the load leaves the copy
@@ -73,10 +74,10 @@ impl TenantCache {
         }
         let Some(tenant) = store.tenant_by_id(&versions.id).await? else { return Ok(None) };
         let loaded = Arc::new(ChatTenant {
-            segments: store.list_segments(&tenant.id).await?,
+            segments: store.list_segments(&tenant.id).await?.into_iter().map(Arc::new).collect(),
             tools: store.list_tools(&tenant.id).await?,
             has_products: store.count_products(&tenant.id).await? > 0,
-            tenant,
+            tenant: Arc::new(tenant),
             versions,
             offers: Mutex::default(),
             llm: OnceLock::new(),

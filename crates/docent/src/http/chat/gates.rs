@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::http::error::ApiError;
 use crate::tenant_cache::ChatTenant;
 
-pub async fn tenant(app: &App, slug: &str) -> Result<Tenant, ApiError> {
+pub async fn tenant(app: &App, slug: &str) -> Result<Arc<Tenant>, ApiError> {
     Ok(chat_tenant(app, slug).await?.tenant.clone())
 }
 

@@ -12,6 +12,7 @@ pub mod rate_limit;
 mod respond;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -364,7 +365,7 @@ async fn find_conversation(
 }
 
 /// The segment asked for, else the conversation's (while active), else the default one.
-fn segment(chat: &ChatTenant, slug: Option<&str>, existing: Option<&Conversation>) -> Result<Segment, ApiError> {
+fn segment(chat: &ChatTenant, slug: Option<&str>, existing: Option<&Conversation>) -> Result<Arc<Segment>, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "segment_not_found", "Segment not found");
     let segments = &chat.segments;
     if let Some(slug) = slug {
