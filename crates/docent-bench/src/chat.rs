@@ -59,7 +59,8 @@ pub async fn run(bins: &Bins, opts: &Opts, tool: bool) -> anyhow::Result<Section
         ..FakeScript::default()
     };
     let stack = Stack::start(bins, opts, &script, 1_000).await?;
-    let make = turn_maker(&stack.tenant, if tool { "tool" } else { "chat" }, tool);
+    let run = if tool { "tool" } else { "chat" };
+    let make = turn_maker(&stack.tenant, run, tool);
     let sample = crate::client::Conn::open(stack.server.addr).await?.call(&make(usize::MAX, 0)).await?;
     if !turn_check(tool)(sample.0, &sample.1) {
         section.error(1, Some(format!("{}: {}", sample.0, String::from_utf8_lossy(&sample.1))));
@@ -67,9 +68,12 @@ pub async fn run(bins: &Bins, opts: &Opts, tool: bool) -> anyhow::Result<Section
         return Ok(section);
     }
     let mut at_target = None;
-    for &c in &opts.concurrency {
+    for (step, &c) in opts.concurrency.iter().enumerate() {
         let watch = vec![stack.server.pid, stack.fake.pid];
-        let mut out = load::run(load(stack.server.addr, c, opts, make.clone(), turn_check(tool), watch)).await;
+        // Sessions of their own: the same users' conversations carried on from an earlier step
+        // would be longer than the 20 turns this step is meant to measure.
+        let make = turn_maker(&stack.tenant, &format!("{run}{step}"), tool);
+        let mut out = load::run(load(stack.server.addr, c, opts, make, turn_check(tool), watch)).await;
         section.error(out.errors, out.first_error.take());
         figures(&mut section, &mut out, c == TARGET_CONCURRENCY && !tool);
         if c == TARGET_CONCURRENCY {

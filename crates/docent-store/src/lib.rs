@@ -5,6 +5,11 @@
 
 mod error;
 mod postgres;
+/// The most messages a turn's start reads back for its prompt, the newest: the model's context
+/// budget keeps fewer anyway, and a turn of a long conversation would otherwise read all of it
+/// (one 100 turns long made each of its turns cost the writer four times a 20-turn one's).
+pub const TURN_HISTORY_LIMIT: usize = 200;
+
 mod sqlite;
 
 use std::sync::Arc;

@@ -171,14 +171,18 @@ fn stage_turn_start(
     message
 }
 
-/// What a turn's start reads back: the conversation of the session, its messages in order,
-/// and the tenant's versions.
+/// What a turn's start reads back: the conversation of the session, its last
+/// `crate::TURN_HISTORY_LIMIT` messages in order, and the tenant's versions.
 fn turn_start_reads(tenant: &TenantId, session_id: &str) -> Vec<(String, Vec<SqlArg>)> {
     let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
-    let history = "SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
+    let history = format!(
+        "SELECT id, role, content, status, created_at FROM (\
+         SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
          JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
-         WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at, m.id"
-        .to_owned();
+         WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at DESC, m.id DESC \
+         LIMIT {}) AS recent ORDER BY created_at, id",
+        crate::TURN_HISTORY_LIMIT
+    );
     let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(session_id.to_owned())];
     let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
     vec![(select, args.clone()), (history, args), versions]

@@ -402,3 +402,37 @@ pub(crate) async fn racing_first_turns_open_one_conversation_and_the_cap_refuses
         panic!("a new conversation under the cap opens")
     };
 }
+
+pub(crate) async fn a_long_conversations_turn_reads_back_only_its_latest_messages(db: Db) {
+    use docent_store::{FinishTurn, StartTurn, TURN_HISTORY_LIMIT, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let start = |n: usize| StartTurn {
+        conversation: conversation("long", None),
+        user_message: format!("question {n}"),
+        monthly_cap: None,
+        seen_versions: None,
+    };
+    // Each turn adds a question and its answer: past the limit after this many.
+    let turns = TURN_HISTORY_LIMIT / 2 + 5;
+    for n in 0..turns {
+        let TurnStart::Started { conversation, .. } = db.start_turn(&acme, start(n)).await.unwrap() else {
+            panic!("turn {n} starts")
+        };
+        let finish = FinishTurn {
+            conversation_id: conversation.id.clone(),
+            assistant: Some((docent_domain::MessageId::generate(), format!("answer {n}"), "complete")),
+            executions: Vec::new(),
+            escalated: false,
+            visitor_id: None,
+        };
+        db.finish_turn(&acme, finish).await.unwrap();
+    }
+    let TurnStart::Started { conversation, history, .. } = db.start_turn(&acme, start(turns)).await.unwrap() else {
+        panic!("the last turn starts")
+    };
+    assert_eq!(history.len(), TURN_HISTORY_LIMIT, "the newest messages up to the limit");
+    assert_eq!(history.last().unwrap().content, format!("question {turns}"), "the turn's own message last");
+    let all = db.list_messages(&acme, &conversation.id).await.unwrap();
+    assert_eq!(all.len(), turns * 2 + 1, "every message is still stored");
+    assert_eq!(history, all[all.len() - TURN_HISTORY_LIMIT..], "in order, oldest of them first");
+}
