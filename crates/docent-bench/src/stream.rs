@@ -1,11 +1,10 @@
 //! Streaming: N concurrent SSE conversations (the fake streams 100 tokens 20 ms apart, or
-//! `--token-gap-ms`), each
-//! virtual user starting its next turn when a stream ends. Docent's own share is separated from
-//! the fake's and the client's by a control cohort that streams from the fake directly under the
-//! same load: time to first token and inter-token gaps through Docent minus the same figures
-//! measured direct is what Docent adds. Tokens count by when they arrive (any stream's token in
-//! the measured window); a time to first token counts for a stream begun in the window, and a
-//! window in which none of those got a token is an error, not a zero.
+//! `--token-gap-ms`), each virtual user starting its next turn when a stream ends. Docent's own
+//! share is separated from the fake's and the client's by a control cohort that streams from the
+//! fake directly under the same load: time to first token and inter-token gaps through Docent
+//! minus the same figures measured direct is what Docent adds. Tokens count by when they arrive
+//! (any stream's token in the measured window); a time to first token counts for a stream begun
+//! in the window, and a window in which none of those got a token is an error, not a zero.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

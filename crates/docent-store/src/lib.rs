@@ -5,11 +5,6 @@
 
 mod error;
 mod postgres;
-/// The most messages a turn's start reads back for its prompt, the newest: the model's context
-/// budget keeps fewer anyway, and a turn of a long conversation would otherwise read all of it
-/// (one 100 turns long made each of its turns cost the writer four times a 20-turn one's).
-pub const TURN_HISTORY_LIMIT: usize = 200;
-
 mod sqlite;
 
 use std::sync::Arc;
@@ -84,12 +79,18 @@ pub struct StartTurn {
     pub seen_versions: Option<(i64, i64)>,
 }
 
+/// The most messages a turn's start reads back for its prompt, the newest: the model's context
+/// budget keeps fewer anyway, and a turn of a long conversation would otherwise read all of it
+/// (one 100 turns long made each of its turns cost the writer four times a 20-turn one's).
+pub const TURN_HISTORY_LIMIT: usize = 200;
+
 #[derive(Debug, Clone)]
 pub enum TurnStart {
     Started {
         conversation: Box<Conversation>,
         created: bool,
-        /// The conversation's messages, oldest first, the user's new one last.
+        /// The conversation's last `TURN_HISTORY_LIMIT` messages, oldest first, the user's new
+        /// one last.
         history: Vec<StoredMessage>,
     },
     /// A new conversation would pass the monthly cap; nothing was written.

@@ -9,7 +9,6 @@ mod group;
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Sqlite, Transaction};
@@ -34,7 +33,7 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(checkpoint::BUSY_TIMEOUT)
             .foreign_keys(true);
         let options = checkpoint::PRAGMAS.into_iter().fold(options, |o, (name, value)| o.pragma(name, value));
         if let Some(dir) = options.get_filename().parent()
@@ -143,7 +142,7 @@ mod tests {
                 store.write_then_read(batch, vec![select]).await
             })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert!(!grouped.is_finished(), "the group waits while the transaction is open");
         tx.commit().await.unwrap();
         let rows = grouped.await.unwrap().unwrap();

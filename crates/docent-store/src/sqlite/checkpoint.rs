@@ -38,11 +38,13 @@ const RESTART_FRAMES: i64 = 65_536;
 /// The longest a restarting checkpoint waits for the WAL's readers (and holds writers back).
 const RESTART_WAIT: Duration = Duration::from_millis(100);
 
-/// How long the checkpointer's connection waits for a lock otherwise.
-const BUSY: Duration = Duration::from_secs(5);
+/// How long every connection of the store waits for a lock.
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Applies `PRAGMAS` to a rusqlite connection (sqlx's take them in their connect options).
+/// Applies `BUSY_TIMEOUT` and `PRAGMAS` to a rusqlite connection (sqlx's take them in their
+/// connect options).
 pub(super) fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     PRAGMAS.into_iter().try_for_each(|(name, value)| conn.pragma_update(None, name, value))
 }
 
@@ -64,7 +66,6 @@ pub(super) fn start(path: &Path) -> Result<Committed> {
 
 fn start_with(path: &Path, restart_frames: i64) -> Result<Committed> {
     let conn = rusqlite::Connection::open(path)?;
-    conn.busy_timeout(BUSY)?;
     configure(&conn)?;
     let (sender, commits) = mpsc::sync_channel(1);
     std::thread::Builder::new()
@@ -85,7 +86,7 @@ fn run(conn: &rusqlite::Connection, commits: &mpsc::Receiver<()>, restart_frames
             // the restart gives up until the next round.
             let _ = conn.busy_timeout(RESTART_WAIT);
             checkpoint(conn, "RESTART");
-            let _ = conn.busy_timeout(BUSY);
+            let _ = conn.busy_timeout(BUSY_TIMEOUT);
         }
         last = Instant::now();
     }
@@ -128,7 +129,6 @@ mod tests {
         let path = dir.path().join("db.sqlite");
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        conn.busy_timeout(Duration::from_secs(5)).unwrap();
         configure(&conn).unwrap();
         conn.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
         (dir, path, conn)

@@ -9,7 +9,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rusqlite::types::ValueRef;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -40,7 +39,6 @@ pub(super) fn start(
     committed: Committed,
 ) -> Result<mpsc::UnboundedSender<GroupedWrite>> {
     let conn = rusqlite::Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
     checkpoint::configure(&conn)?;
     conn.set_prepared_statement_cache_capacity(PREPARED);
