@@ -5,6 +5,8 @@
 //! minus the same figures measured direct is what Docent adds. Tokens count by when they arrive
 //! (any stream's token in the measured window); a time to first token counts for a stream begun
 //! in the window, and a window in which none of those got a token is an error, not a zero.
+//! Before that, in a window of its own, the fake streams to every user directly: the ceiling,
+//! what this machine delivers with no server between, which bounds any server's figures.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use crate::client::{Conn, Req};
 use crate::report::{Section, num};
 use crate::setup::Stack;
 use crate::stack::{Bins, FakeScript};
-use crate::stats::{CpuWindow, Samples};
+use crate::stats::{CpuUse, CpuWindow, Samples};
 
 const TOKENS: usize = 100;
 /// The fake's default gap between tokens: 50 tokens a second, a fast model's pace.
@@ -203,30 +205,16 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
         done: b"[DONE]",
     });
     let control = (n / 100).clamp(5, 100);
-    let ramp = Duration::from_secs_f64((n as f64 / 2_000.0).max(0.5));
-    let window = Instant::now() + ramp + length + opts.warmup();
-    // Long enough that streams begun in it also end in it: a user's first stream to begin in the
-    // window may begin up to a stream (and the ramp's stagger) after it opens, and must end in it.
-    let end = window + opts.measure().max(Duration::from_secs(3)).max(length * 2 + ramp);
-    let stagger = |i: usize, of: usize| ramp.mul_f64(i as f64 / of as f64);
-    let measured = Window { from: window, to: end };
-    let mut handles = Vec::with_capacity(n + control);
-    for i in 0..n {
-        handles.push((true, tokio::spawn(user(through.clone(), i, stagger(i, n), measured))));
-    }
-    for i in 0..control {
-        handles.push((false, tokio::spawn(user(direct.clone(), i, stagger(i, control), measured))));
-    }
-    tokio::time::sleep_until(window.into()).await;
-    let cpu = CpuWindow::start(&[stack.server.pid, stack.fake.pid]);
-    tokio::time::sleep_until(end.into()).await;
-    let used = cpu.stop();
-    let (mut docent, mut fake) = (Tally::default(), Tally::default());
-    for (through, h) in handles {
-        let tally =
-            h.await.unwrap_or_else(|e| Tally { errors: 1, first_error: Some(e.to_string()), ..Tally::default() });
-        if through { docent.merge(tally) } else { fake.merge(tally) }
-    }
+    // The ceiling first: the fake alone streaming to all n users, each on a connection of its
+    // own as Docent's visitors are, nothing between; what this machine delivers then bounds
+    // what any server relaying the same tokens could.
+    let ceiling = cohorts(stack, opts, &[(&direct, n)]).await;
+    let mut ceiling_tally = ceiling.tallies.into_iter().next().unwrap_or_default();
+    let run = cohorts(stack, opts, &[(&through, n), (&direct, control)]).await;
+    let (used, seconds, ramp) = (run.used, run.seconds, run.ramp);
+    let mut tallies = run.tallies.into_iter();
+    let (mut docent, mut fake) = (tallies.next().unwrap_or_default(), tallies.next().unwrap_or_default());
+    section.error(ceiling_tally.errors, ceiling_tally.first_error.take());
     section.error(docent.errors + fake.errors, docent.first_error.take().or(fake.first_error.take()));
     // No figure from nothing: an empty sample set would read as "no delay".
     if docent.ttft.len() == 0 || docent.gaps.len() == 0 {
@@ -238,6 +226,17 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     let baseline = if fake.gaps.len() > 0 { fake.gaps.pct_ms(99.0) } else { gap };
     let added_gap = (docent.gaps.pct_ms(99.0) - baseline).max(0.0);
     section.fig("concurrent streams", n as f64, "streams");
+    section.fig("tokens asked", n as f64 * 1_000.0 / gap, "tokens/s");
+    section.fig(
+        "ceiling: tokens delivered, fake direct to every stream, no Docent",
+        ceiling_tally.tokens as f64 / ceiling.seconds,
+        "tokens/s",
+    );
+    section.fig(
+        "ceiling: inter-token gap p99, fake direct to every stream, no Docent",
+        ceiling_tally.gaps.pct_ms(99.0),
+        "ms",
+    );
     section.fig("time to first token p50, through Docent", docent.ttft.pct_ms(50.0), "ms");
     section.fig("time to first token p50, fake direct", fake.ttft.pct_ms(50.0), "ms");
     section.fig("TTFB overhead p50 (Docent − direct)", docent.ttft.pct_ms(50.0) - fake.ttft.pct_ms(50.0), "ms");
@@ -247,18 +246,73 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     section.at_most("inter-token delay added by Docent p99", added_gap, "ms", 10.0);
     section.at_most("server RSS peak (VmHWM)", stack.server.peak_rss_mib(), "MiB", 400.0);
     section.fig("streams completed in the window", docent.streams as f64, "streams");
-    section.fig("tokens delivered in the window", docent.tokens as f64 / (end - window).as_secs_f64(), "tokens/s");
+    section.fig("tokens delivered in the window", docent.tokens as f64 / seconds, "tokens/s");
     section.note(format!(
         "{n} visitors through Docent plus {control} control streams direct from the fake, started over {}s; \
          the fake sends a token every {gap} ms. CPU over the {}s window: server {}s, fake {}s, load generator {}s, \
          rest of the machine {}s (of {} cores × {}s available)",
         num(ramp.as_secs_f64()),
-        num((end - window).as_secs_f64()),
+        num(seconds),
         num(used.watched.first().copied().unwrap_or(0.0)),
         num(used.watched.get(1).copied().unwrap_or(0.0)),
         num(used.own),
         num(used.others),
         crate::report::cores(),
-        num((end - window).as_secs_f64()),
+        num(seconds),
     ));
+    let used = &ceiling.used;
+    section.note(format!(
+        "Ceiling, measured first in a window of its own: the fake streams to all {n} users directly, one HTTP/1 \
+         connection each, nothing between. CPU over its {}s window: fake {}s, load generator {}s, rest of the \
+         machine {}s",
+        num(ceiling.seconds),
+        num(used.watched.get(1).copied().unwrap_or(0.0)),
+        num(used.own),
+        num(used.others),
+    ));
+}
+
+/// What a run of cohorts measured: a tally per cohort, the CPU used over the window.
+struct Run {
+    tallies: Vec<Tally>,
+    used: CpuUse,
+    seconds: f64,
+    ramp: Duration,
+}
+
+/// Runs each cohort's users (a kind of stream and how many) together, started over a ramp,
+/// and tallies them over one measured window (see `Window`).
+async fn cohorts(stack: &Stack, opts: &Opts, cohorts: &[(&Arc<Kind>, usize)]) -> Run {
+    let n = cohorts.iter().map(|c| c.1).sum::<usize>();
+    let length = Duration::from_millis(TOKENS as u64 * opts.token_gap_ms);
+    let ramp = Duration::from_secs_f64((n as f64 / 2_000.0).max(0.5));
+    let window = Instant::now() + ramp + length + opts.warmup();
+    // Long enough that streams begun in it also end in it: a user's first stream to begin in the
+    // window may begin up to a stream (and the ramp's stagger) after it opens, and must end in it.
+    let end = window + opts.measure().max(Duration::from_secs(3)).max(length * 2 + ramp);
+    let stagger = |i: usize, of: usize| ramp.mul_f64(i as f64 / of as f64);
+    let measured = Window { from: window, to: end };
+    let handles: Vec<Vec<_>> = cohorts
+        .iter()
+        .map(|&(kind, users)| {
+            (0..users).map(|i| tokio::spawn(user(kind.clone(), i, stagger(i, users), measured))).collect()
+        })
+        .collect();
+    tokio::time::sleep_until(window.into()).await;
+    let cpu = CpuWindow::start(&[stack.server.pid, stack.fake.pid]);
+    tokio::time::sleep_until(end.into()).await;
+    let used = cpu.stop();
+    let mut tallies = Vec::with_capacity(handles.len());
+    for cohort in handles {
+        let mut tally = Tally::default();
+        for h in cohort {
+            tally.merge(h.await.unwrap_or_else(|e| Tally {
+                errors: 1,
+                first_error: Some(e.to_string()),
+                ..Tally::default()
+            }));
+        }
+        tallies.push(tally);
+    }
+    Run { tallies, used, seconds: (end - window).as_secs_f64(), ramp }
 }
