@@ -284,7 +284,7 @@ struct Run {
 /// and tallies them over one measured window (see `Window`).
 async fn cohorts(stack: &Stack, opts: &Opts, cohorts: &[(&Arc<Kind>, usize)]) -> Run {
     let n = cohorts.iter().map(|c| c.1).sum::<usize>();
-    let length = Duration::from_millis(TOKENS as u64 * opts.token_gap_ms);
+    let length = cohorts.iter().map(|c| c.0.length).max().unwrap_or_default();
     let ramp = Duration::from_secs_f64((n as f64 / 2_000.0).max(0.5));
     let window = Instant::now() + ramp + length + opts.warmup();
     // Long enough that streams begun in it also end in it: a user's first stream to begin in the

@@ -84,36 +84,52 @@ fn run(conn: &rusqlite::Connection, commits: &mpsc::Receiver<()>, restart_frames
     let mut last = Instant::now();
     while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) = commits.recv_timeout(IDLE) {
         std::thread::sleep(INTERVAL.saturating_sub(last.elapsed()));
-        if checkpoint(conn, "PASSIVE").is_some_and(|log| log > restart_frames) {
+        if checkpoint(conn, Mode::Passive).is_some_and(|log| log > restart_frames) {
             // Writers wait while a restart waits for readers: at most `RESTART_WAIT`, then
             // the restart gives up until the next round.
             let _ = conn.busy_timeout(RESTART_WAIT);
-            checkpoint(conn, "RESTART");
+            checkpoint(conn, Mode::Restart);
             let _ = conn.busy_timeout(BUSY_TIMEOUT);
         }
         last = Instant::now();
     }
-    checkpoint(conn, "PASSIVE");
+    checkpoint(conn, Mode::Passive);
 }
 
-/// A checkpoint in `mode`; returns the WAL's length in frames. `PASSIVE` copies the committed
-/// frames no reader still needs, without waiting for (or blocking) readers and writers;
-/// `RESTART` also waits (blocking writers) until no reader uses the WAL, so that the next
-/// write starts it over.
-fn checkpoint(conn: &rusqlite::Connection, mode: &str) -> Option<i64> {
+/// How much a checkpoint does.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// Copies the committed frames no reader still needs, without waiting for (or blocking)
+    /// readers and writers.
+    Passive,
+    /// Also waits (blocking writers) until no reader uses the WAL, so that the next write
+    /// starts it over.
+    Restart,
+}
+
+impl Mode {
+    fn pragma(self) -> &'static str {
+        match self {
+            Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+            Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+        }
+    }
+}
+
+/// A checkpoint in `mode`; returns the WAL's length in frames.
+fn checkpoint(conn: &rusqlite::Connection, mode: Mode) -> Option<i64> {
     let started = Instant::now();
-    let result = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-    });
+    let result = conn
+        .query_row(mode.pragma(), [], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)));
     match result {
         Ok((busy, log, done)) => {
             // `done` short of `log`: frames a reader still uses were left for the next one.
             let took_us = started.elapsed().as_micros() as u64;
-            tracing::debug!(mode, busy, log, done, took_us, "WAL checkpoint");
+            tracing::debug!(?mode, busy, log, done, took_us, "WAL checkpoint");
             Some(log)
         }
         Err(e) => {
-            tracing::warn!(error = %e, mode, "WAL checkpoint failed");
+            tracing::warn!(error = %e, ?mode, "WAL checkpoint failed");
             None
         }
     }
