@@ -210,9 +210,8 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     // what any server relaying the same tokens could.
     let ceiling = cohorts(stack, opts, &[(&direct, n)]).await;
     let mut ceiling_tally = ceiling.tallies.into_iter().next().unwrap_or_default();
-    let run = cohorts(stack, opts, &[(&through, n), (&direct, control)]).await;
-    let (used, seconds, ramp) = (run.used, run.seconds, run.ramp);
-    let mut tallies = run.tallies.into_iter();
+    let Run { tallies, used, seconds, ramp } = cohorts(stack, opts, &[(&through, n), (&direct, control)]).await;
+    let mut tallies = tallies.into_iter();
     let (mut docent, mut fake) = (tallies.next().unwrap_or_default(), tallies.next().unwrap_or_default());
     section.error(ceiling_tally.errors, ceiling_tally.first_error.take());
     section.error(docent.errors + fake.errors, docent.first_error.take().or(fake.first_error.take()));
@@ -272,7 +271,8 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     ));
 }
 
-/// What a run of cohorts measured: a tally per cohort, the CPU used over the window.
+/// What a run of cohorts measured: a tally per cohort in their order, the CPU used over the
+/// measured window and its length, and the ramp the users were started over.
 struct Run {
     tallies: Vec<Tally>,
     used: CpuUse,
