@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::Opts;
 use crate::chat::{turn_check, turn_maker};
 use crate::client::Conn;
-use crate::report::{Section, num};
+use crate::report::{Section, mb_in_mib, num};
 use crate::setup::Stack;
 use crate::stack::{Bins, FakeScript};
 
@@ -19,7 +19,7 @@ const LEAK_CONCURRENCY: usize = 64;
 pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     let mut section = Section::new("footprint");
     let size = std::fs::metadata(&bins.docent)?.len() as f64 / (1024.0 * 1024.0);
-    section.at_most("release binary size", size, "MiB", 40.0);
+    section.at_most("release binary size", size, "MiB", mb_in_mib(40.0));
     let mut stack = Stack::start(bins, opts, &FakeScript::default(), 1_000).await?;
     let mut starts = Vec::new();
     for _ in 0..COLD_STARTS {
@@ -29,7 +29,7 @@ pub async fn run(bins: &Bins, opts: &Opts) -> anyhow::Result<Vec<Section>> {
     starts.sort_by(f64::total_cmp);
     section.at_most("cold start to /readyz (median of 5)", starts[COLD_STARTS / 2], "ms", 300.0);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    section.at_most("idle RSS after start", stack.server.rss_mib(), "MiB", 30.0);
+    section.at_most("idle RSS after start", stack.server.rss_mib(), "MiB", mb_in_mib(30.0));
     let samples = leak_run(&stack, opts.leak_turns, &mut section).await;
     if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
         let half = &samples[samples.len() / 2..];

@@ -68,6 +68,11 @@ impl Section {
 }
 
 /// A number as people read it: no more digits than it deserves.
+/// The sizes are in MB (10^6 bytes); the harness measures in MiB.
+pub fn mb_in_mib(mb: f64) -> f64 {
+    mb * 1_000_000.0 / 1_048_576.0
+}
+
 pub fn num(v: f64) -> String {
     if v == 0.0 || v.abs() >= 100.0 {
         format!("{v:.0}")

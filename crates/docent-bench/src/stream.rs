@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::Opts;
 use crate::client::{Conn, Req};
-use crate::report::{Section, num};
+use crate::report::{Section, mb_in_mib, num};
 use crate::setup::Stack;
 use crate::stack::{Bins, FakeScript};
 use crate::stats::{CpuUse, CpuWindow, Samples};
@@ -243,7 +243,7 @@ async fn drive(stack: &Stack, opts: &Opts, n: usize, section: &mut Section) {
     section.fig("inter-token gap p99, through Docent", docent.gaps.pct_ms(99.0), "ms");
     section.fig("inter-token gap p99, fake direct", fake.gaps.pct_ms(99.0), "ms");
     section.at_most("inter-token delay added by Docent p99", added_gap, "ms", 10.0);
-    section.at_most("server RSS peak (VmHWM)", stack.server.peak_rss_mib(), "MiB", 400.0);
+    section.at_most("server RSS peak (VmHWM)", stack.server.peak_rss_mib(), "MiB", mb_in_mib(400.0));
     section.fig("streams completed in the window", docent.streams as f64, "streams");
     section.fig("tokens delivered in the window", docent.tokens as f64 / seconds, "tokens/s");
     section.note(format!(

@@ -4,6 +4,7 @@
 //! conformance suite (`tests/conformance/`).
 
 mod error;
+mod histories;
 mod postgres;
 mod sqlite;
 

@@ -12,6 +12,8 @@ type Db = Postgres;
 pub struct PgStore {
     reader: Pool<Postgres>,
     writer: Pool<Postgres>,
+    /// Recent conversations' messages, so a turn's start need not read them back.
+    histories: crate::histories::Histories,
 }
 
 impl PgStore {
@@ -19,7 +21,7 @@ impl PgStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { reader: pool.clone(), writer: pool })
+        Ok(Self { reader: pool.clone(), writer: pool, histories: Default::default() })
     }
 
     async fn begin_write(&self) -> Result<WriteTx> {

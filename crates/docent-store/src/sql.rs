@@ -15,6 +15,7 @@ use docent_domain::tool::{Tool, ToolFields, ToolType};
 use docent_domain::visitor::{MemoryFact, Visitor, VisitorDetail, VisitorFields, VisitorQuery};
 use docent_domain::{ConversationId, SegmentId, TenantId, Timestamp, TokenId, ToolId, VisitorId};
 
+use crate::histories::Known;
 use crate::{NewConversation, SegmentDeletion, StorageError, Store};
 
 fn json_column<T: serde::de::DeserializeOwned>(what: &str, raw: &str) -> Result<T> {

@@ -139,10 +139,20 @@ impl crate::ConversationStore for ThisStore {
         finish: crate::FinishTurn,
     ) -> Result<docent_domain::conversation::Conversation> {
         let now = Timestamp::now();
-        if finish.executions.is_empty() && !finish.escalated {
-            return self.finish_plain_turn(tenant, finish, now).await;
-        }
-        self.finish_turn_with_tools(tenant, finish, now).await
+        let reply = finish.assistant.as_ref().map(|(id, content, status)| docent_domain::conversation::StoredMessage {
+            id: id.clone(),
+            role: "assistant".to_owned(),
+            content: content.clone(),
+            status: (*status).to_owned(),
+            created_at: now,
+        });
+        let conversation = if finish.executions.is_empty() && !finish.escalated {
+            self.finish_plain_turn(tenant, finish, now).await?
+        } else {
+            self.finish_turn_with_tools(tenant, finish, now).await?
+        };
+        self.remember_close(tenant, &conversation, reply);
+        Ok(conversation)
     }
 
     async fn list_tool_executions(

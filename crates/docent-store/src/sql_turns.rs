@@ -129,7 +129,7 @@ fn stage_reply(batch: &mut WriteBatch, tenant: &TenantId, finish: &crate::Finish
 /// Adds a turn's start for the conversation of `start`'s session: the user's message, then
 /// the conversation's counters and the daily rollup's message count, both applied to the
 /// conversation the message went into. Nothing is written when the conversation does not exist
-/// or the tenant's versions moved from the ones the caller saw. Returns the message's id.
+/// or the tenant's versions moved from the ones the caller saw. Returns the message as stored.
 ///
 /// On PostgreSQL a conversation opened by a racing command may commit between the message's
 /// insert and the later statements: keyed by the message, they still agree with it.
@@ -138,7 +138,7 @@ fn stage_turn_start(
     tenant: &TenantId,
     start: &crate::StartTurn,
     now: Timestamp,
-) -> docent_domain::MessageId {
+) -> docent_domain::conversation::StoredMessage {
     let (new, seen) = (&start.conversation, start.seen_versions);
     let message = docent_domain::MessageId::generate();
     let mut args = vec![
@@ -168,30 +168,47 @@ fn stage_turn_start(
         args,
     );
     stage_daily_rollup(batch, tenant, (ConversationOf::Message, message.as_str()), DailyCounts::messages(1));
-    message
+    docent_domain::conversation::StoredMessage {
+        id: message,
+        role: "user".to_owned(),
+        content: start.user_message.clone(),
+        status: "complete".to_owned(),
+        created_at: now,
+    }
 }
 
 /// What a turn's start reads back: the conversation of the session, its last
-/// `crate::TURN_HISTORY_LIMIT` messages in order, and the tenant's versions.
-fn turn_start_reads(tenant: &TenantId, session_id: &str) -> Vec<(String, Vec<SqlArg>)> {
+/// `crate::TURN_HISTORY_LIMIT` messages in order, and the tenant's versions. The messages are
+/// left out when the conversation is `known`'s and holds one message more than it did then: the
+/// turn's own, so they are `known`'s and that one (see `histories`).
+fn turn_start_reads(tenant: &TenantId, session_id: &str, known: Option<&Known>) -> Vec<(String, Vec<SqlArg>)> {
     let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
     let history = format!(
         "SELECT id, role, content, status, created_at FROM (\
          SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
          JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
-         WHERE c.tenant_id = $1 AND c.session_id = $2 ORDER BY m.created_at DESC, m.id DESC \
-         LIMIT {}) AS recent ORDER BY created_at, id",
+         WHERE c.tenant_id = $1 AND c.session_id = $2 AND NOT (c.id = $3 AND c.message_count = $4) \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT {}) AS recent ORDER BY created_at, id",
         crate::TURN_HISTORY_LIMIT
     );
     let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(session_id.to_owned())];
+    let (id, count) = match known {
+        Some(k) => (k.conversation.to_string(), i64::try_from(k.count + 1).unwrap_or(-1)),
+        None => (String::new(), -1),
+    };
+    let mut history_args = args.clone();
+    history_args.extend([SqlArg::Text(id), SqlArg::Int(count)]);
     let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
-    vec![(select, args.clone()), (history, args), versions]
+    vec![(select, args), (history, history_args), versions]
 }
 
 /// What a turn's start read back (`turn_start_reads`) says.
 enum StartRead {
-    /// Stale or started: the turn's start is decided.
-    Decided(crate::TurnStart),
+    /// The tenant's versions moved: nothing was written.
+    Stale,
+    /// The turn's message is in `conversation` (created by this start when `created`), whose
+    /// newest messages are `known`'s.
+    Started { conversation: Box<docent_domain::conversation::Conversation>, created: bool, known: Known },
     /// The versions held but there is no conversation of the session.
     NoConversation,
     /// A conversation of the session exists but the turn's message is not in it: the
@@ -200,14 +217,15 @@ enum StartRead {
     Missed,
 }
 
-/// The outcome of a turn's start from what it read back (`turn_start_reads`): stale when the
-/// tenant's versions moved, started when the conversation holds the turn's `message`
-/// (created when its id is `opened`).
+/// The outcome of a turn's start from what it read back (`turn_start_reads`, given `known`):
+/// stale when the tenant's versions moved, started when the conversation holds the turn's
+/// message `mine` (created when its id is `opened`).
 fn turn_start_outcome(
     parts: Vec<Vec<OwnedRow>>,
     seen: Option<(i64, i64)>,
-    message: &docent_domain::MessageId,
+    mine: &docent_domain::conversation::StoredMessage,
     opened: Option<&ConversationId>,
+    known: Option<&Known>,
 ) -> Result<StartRead> {
     let Ok([conversation, history, versions]) = <[Vec<OwnedRow>; 3]>::try_from(parts) else {
         return Err(StorageError::corrupt("not three result sets for a turn's start".into()));
@@ -217,19 +235,28 @@ fn turn_start_outcome(
         .map(|r| Ok::<_, StorageError>((owned_column(r, "config_version")?, owned_column(r, "kb_version")?)))
         .transpose()?;
     if !versions_hold(seen, read) {
-        return Ok(StartRead::Decided(crate::TurnStart::Stale));
+        return Ok(StartRead::Stale);
     }
     let Some(row) = conversation.into_iter().next() else { return Ok(StartRead::NoConversation) };
     let conversation = decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()?;
-    let history: Vec<docent_domain::conversation::StoredMessage> = history
-        .into_iter()
-        .map(|row| Ok(decode_owned::<chat_rows::MessageRow>(row)?.into_message()))
-        .collect::<Result<_>>()?;
-    if !history.iter().any(|m| &m.id == message) {
-        return Ok(StartRead::Missed);
-    }
+    let cached = known.filter(|k| {
+        history.is_empty() && k.conversation == conversation.id && k.count + 1 == conversation.message_count
+    });
+    let known = match cached {
+        Some(k) => k.extended([mine.clone()]),
+        None => {
+            let history: Vec<docent_domain::conversation::StoredMessage> = history
+                .into_iter()
+                .map(|row| Ok(decode_owned::<chat_rows::MessageRow>(row)?.into_message()))
+                .collect::<Result<_>>()?;
+            if !history.iter().any(|m| m.id == mine.id) {
+                return Ok(StartRead::Missed);
+            }
+            Known::new(conversation.id.clone(), conversation.message_count, history)
+        }
+    };
     let created = opened == Some(&conversation.id);
-    Ok(StartRead::Decided(crate::TurnStart::Started { conversation: Box::new(conversation), created, history }))
+    Ok(StartRead::Started { conversation: Box::new(conversation), created, known })
 }
 
 /// Adds the insert of `start`'s conversation as `id`: nothing when one of its session exists
@@ -324,15 +351,20 @@ impl ThisStore {
     /// on SQLite no other connection's write empties the turn writer's page cache.
     async fn start_turn_grouped(&self, tenant: &TenantId, start: crate::StartTurn) -> Result<crate::TurnStart> {
         let now = Timestamp::now();
+        let session = start.conversation.session_id.as_str();
+        let known = self.histories.get(tenant, session);
         let mut batch = WriteBatch::default();
-        let message = stage_turn_start(&mut batch, tenant, &start, now);
-        let parts = self.write_then_read(batch, turn_start_reads(tenant, &start.conversation.session_id)).await?;
-        if let StartRead::Decided(outcome) = turn_start_outcome(parts, start.seen_versions, &message, None)? {
-            return Ok(outcome);
+        let mine = stage_turn_start(&mut batch, tenant, &start, now);
+        let parts = self.write_then_read(batch, turn_start_reads(tenant, session, known.as_ref())).await?;
+        match turn_start_outcome(parts, start.seen_versions, &mine, None, known.as_ref())? {
+            StartRead::Stale => Ok(crate::TurnStart::Stale),
+            StartRead::Started { conversation, created, known } => Ok(self.started(tenant, conversation, created, known)),
+            // Boxed: the opening's futures would otherwise make every turn's start future (held
+            // while the turn waits for the writer) larger.
+            StartRead::NoConversation | StartRead::Missed => {
+                Box::pin(self.open_conversation_with_turn(tenant, start, now)).await
+            }
         }
-        // Boxed: the opening's futures would otherwise make every turn's start future (held
-        // while the turn waits for the writer) larger.
-        Box::pin(self.open_conversation_with_turn(tenant, start, now)).await
     }
 
     /// A turn's start that opens its conversation: the conversation (unless one of its session
@@ -348,10 +380,11 @@ impl ThisStore {
         let mut batch = WriteBatch::default();
         stage_conversation(&mut batch, tenant, &id, &start, now)?;
         stage_opening_rollups(&mut batch, tenant, &id, &start);
-        let message = stage_turn_start(&mut batch, tenant, &start, now);
-        let parts = self.write_then_read(batch, turn_start_reads(tenant, &start.conversation.session_id)).await?;
-        Ok(match turn_start_outcome(parts, start.seen_versions, &message, Some(&id))? {
-            StartRead::Decided(outcome) => outcome,
+        let mine = stage_turn_start(&mut batch, tenant, &start, now);
+        let parts = self.write_then_read(batch, turn_start_reads(tenant, &start.conversation.session_id, None)).await?;
+        Ok(match turn_start_outcome(parts, start.seen_versions, &mine, Some(&id), None)? {
+            StartRead::Stale => crate::TurnStart::Stale,
+            StartRead::Started { conversation, created, known } => self.started(tenant, conversation, created, known),
             // The versions held and no conversation of this session exists: the cap refused it.
             StartRead::NoConversation if start.monthly_cap.is_some() => crate::TurnStart::LimitReached,
             // Deleted again before this command's reads, or opened by another command after
@@ -359,6 +392,39 @@ impl ThisStore {
             // retries.
             StartRead::NoConversation | StartRead::Missed => crate::TurnStart::Stale,
         })
+    }
+
+    /// A started turn, its conversation's messages remembered for the turn's close and the
+    /// conversation's next turn.
+    fn started(
+        &self,
+        tenant: &TenantId,
+        conversation: Box<docent_domain::conversation::Conversation>,
+        created: bool,
+        known: Known,
+    ) -> crate::TurnStart {
+        let history = known.to_history();
+        self.histories.put(tenant, &conversation.session_id, known);
+        crate::TurnStart::Started { conversation, created, history }
+    }
+
+    /// After a turn's close: the conversation's remembered messages take the turn's `reply`
+    /// when the close found the conversation holding exactly those and the reply (see
+    /// `histories`), and are forgotten otherwise.
+    fn remember_close(
+        &self,
+        tenant: &TenantId,
+        conversation: &docent_domain::conversation::Conversation,
+        reply: Option<docent_domain::conversation::StoredMessage>,
+    ) {
+        let session = &conversation.session_id;
+        let Some(known) = self.histories.get(tenant, session) else { return };
+        let added = u64::from(reply.is_some());
+        if known.conversation == conversation.id && known.count + added == conversation.message_count {
+            self.histories.put(tenant, session, known.extended(reply));
+        } else {
+            self.histories.forget(tenant, session);
+        }
     }
 
     /// A turn's close without tool calls or escalation (most turns), in one command: the reply,

@@ -162,6 +162,8 @@ impl crate::VisitorStore for ThisStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        // What the visitor's conversations said is not kept in memory either.
+        self.histories.forget_tenant(tenant);
         Ok(done.rows_affected() > 0)
     }
 

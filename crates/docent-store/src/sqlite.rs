@@ -25,6 +25,8 @@ pub struct SqliteStore {
     write_lock: Arc<Mutex<()>>,
     /// Work for the group-commit thread.
     grouped: mpsc::UnboundedSender<group::GroupedWrite>,
+    /// Recent conversations' messages, so a turn's start need not read them back.
+    histories: crate::histories::Histories,
 }
 
 impl SqliteStore {
@@ -48,7 +50,7 @@ impl SqliteStore {
         let committed = checkpoint::start(options.get_filename())?;
         let grouped = group::start(options.get_filename(), write_lock.clone(), committed)?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        Ok(Self { reader, writer, write_lock, grouped })
+        Ok(Self { reader, writer, write_lock, grouped, histories: Default::default() })
     }
 
     async fn begin_write(&self) -> Result<WriteTx> {

@@ -38,14 +38,25 @@ pub fn sqlite_url(dir: &std::path::Path) -> String {
 
 /// Opens a fresh store of the named backend (`sqlite` needs `dir`).
 pub async fn fresh_store(backend: &str, dir: &std::path::Path) -> Arc<dyn Store> {
-    let url = match backend {
+    let url = fresh_url(backend, dir).await;
+    connect(&url).await.unwrap_or_else(|e| panic!("cannot open {backend} store: {e}"))
+}
+
+/// Two stores on one fresh database, as two processes of one deployment would open it.
+pub async fn fresh_store_pair(backend: &str, dir: &std::path::Path) -> (Arc<dyn Store>, Arc<dyn Store>) {
+    let url = fresh_url(backend, dir).await;
+    let open = || async { connect(&url).await.unwrap_or_else(|e| panic!("cannot open {backend} store: {e}")) };
+    (open().await, open().await)
+}
+
+async fn fresh_url(backend: &str, dir: &std::path::Path) -> String {
+    match backend {
         "postgres" => {
             let base = postgres_base_url().unwrap_or_else(|| panic!("postgres backend needs DOCENT_TEST_POSTGRES_URL"));
             fresh_postgres_url(&base).await
         }
         _ => sqlite_url(dir),
-    };
-    connect(&url).await.unwrap_or_else(|e| panic!("cannot open {backend} store: {e}"))
+    }
 }
 
 fn uuid_suffix() -> String {

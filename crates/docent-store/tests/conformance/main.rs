@@ -15,7 +15,7 @@ use docent_domain::token::NewToken;
 use docent_domain::tool::{ToolFields, ToolType};
 use docent_domain::visitor::{MemoryFact, Visitor, VisitorFields, VisitorQuery};
 use docent_domain::{SegmentId, TenantId, Timestamp, ToolId, VisitorId};
-use docent_store::testing::{fresh_store, postgres_base_url};
+use docent_store::testing::{fresh_store, fresh_store_pair, postgres_base_url};
 use docent_store::{NewConversation, SegmentDeletion, StorageError, Store};
 use serde_json::json;
 
@@ -78,16 +78,25 @@ macro_rules! store_test_suite {
             concurrent_turn_writes_each_land_once_beside_a_failing_one,
             a_turn_checked_against_an_old_tenant_copy_writes_nothing,
             racing_first_turns_open_one_conversation_and_the_cap_refuses_only_new_ones,
-            a_long_conversations_turn_reads_back_only_its_latest_messages,
+            a_long_conversations_turn_reads_back_only_its_latest_messages;
+            // Two stores on one database, as two processes:
+            a_turn_sees_every_message_whichever_process_wrote_it,
         );
     };
-    (@tests $backend:ident: $($test:ident),+ $(,)?) => {
+    (@tests $backend:ident: $($test:ident),+; $($pair:ident),+ $(,)?) => {
         mod $backend {
             $(
                 #[tokio::test]
                 async fn $test() {
                     let Some((db, _dir)) = super::open(stringify!($backend)).await else { return };
                     super::$test(db).await;
+                }
+            )+
+            $(
+                #[tokio::test]
+                async fn $pair() {
+                    let Some((pair, _dir)) = super::open_pair(stringify!($backend)).await else { return };
+                    super::$pair(pair).await;
                 }
             )+
         }
@@ -105,6 +114,15 @@ async fn open(backend: &str) -> Option<(Db, tempfile::TempDir)> {
     }
     let dir = tempfile::tempdir().unwrap();
     Some((fresh_store(backend, dir.path()).await, dir))
+}
+
+/// Two stores on one fresh database (see `open`).
+async fn open_pair(backend: &str) -> Option<((Db, Db), tempfile::TempDir)> {
+    if backend == "postgres" && postgres_base_url().is_none() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    Some((fresh_store_pair(backend, dir.path()).await, dir))
 }
 
 // Fixtures. Tests hold tenants by ID: `acme`, and `other` to check isolation.

@@ -436,3 +436,86 @@ pub(crate) async fn a_long_conversations_turn_reads_back_only_its_latest_message
     assert_eq!(all.len(), turns * 2 + 1, "every message is still stored");
     assert_eq!(history, all[all.len() - TURN_HISTORY_LIMIT..], "in order, oldest of them first");
 }
+
+/// A turn's history is its conversation's messages whether the process starting it remembered
+/// them or read them back: with another process (a second store on the same database) writing
+/// to the conversation between two turns, between a turn's start and its close, and deleting
+/// it with its visitor.
+pub(crate) async fn a_turn_sees_every_message_whichever_process_wrote_it((a, b): (Db, Db)) {
+    use docent_domain::conversation::Conversation;
+    use docent_store::{FinishTurn, StartTurn, TurnStart};
+    let (acme, _) = tenant(&a, "acme").await;
+    let ann = add_visitor(&a, &acme, "ann@x.test").await;
+    let start = |text: &str| StartTurn {
+        conversation: conversation("shared", Some(&ann)),
+        user_message: text.to_owned(),
+        monthly_cap: None,
+        seen_versions: None,
+    };
+    let begin = |db: Db, text: &'static str| {
+        let start = start(text);
+        let acme = acme.clone();
+        async move {
+            let TurnStart::Started { conversation, history, .. } = db.start_turn(&acme, start).await.unwrap() else {
+                panic!("{text}: the turn starts")
+            };
+            (*conversation, history)
+        }
+    };
+    let close = |db: Db, c: Conversation, text: &'static str| {
+        let acme = acme.clone();
+        async move {
+            let finish = FinishTurn {
+                conversation_id: c.id,
+                assistant: Some((docent_domain::MessageId::generate(), text.to_owned(), "complete")),
+                executions: Vec::new(),
+                escalated: false,
+                visitor_id: None,
+            };
+            db.finish_turn(&acme, finish).await.unwrap();
+        }
+    };
+    let texts =
+        |h: &[docent_domain::conversation::StoredMessage]| h.iter().map(|m| m.content.clone()).collect::<Vec<_>>();
+    let stored = |c: Conversation| {
+        let (a, acme) = (a.clone(), acme.clone());
+        async move { a.list_messages(&acme, &c.id).await.unwrap() }
+    };
+
+    let (c, history) = begin(a.clone(), "q1").await;
+    assert_eq!(texts(&history), ["q1"]);
+    close(a.clone(), c, "r1").await;
+    let (c, history) = begin(a.clone(), "q2").await;
+    assert_eq!(texts(&history), ["q1", "r1", "q2"], "the process's own turns");
+    assert_eq!(history, stored(c.clone()).await, "ids, statuses and times as stored");
+    close(a.clone(), c, "r2").await;
+
+    // The other process takes a turn between two of this one's.
+    let (c, history) = begin(b.clone(), "q3").await;
+    assert_eq!(texts(&history), ["q1", "r1", "q2", "r2", "q3"]);
+    close(b.clone(), c, "r3").await;
+    let (c, history) = begin(a.clone(), "q4").await;
+    assert_eq!(texts(&history), ["q1", "r1", "q2", "r2", "q3", "r3", "q4"], "what the other process wrote");
+    assert_eq!(history, stored(c.clone()).await);
+
+    // ... and inside one of this one's, between its start and its close.
+    let (other, history) = begin(b.clone(), "q5").await;
+    assert_eq!(texts(&history).last().map(String::as_str), Some("q5"));
+    close(a.clone(), c, "r4").await;
+    close(b.clone(), other, "r5").await;
+    let (c, history) = begin(a.clone(), "q6").await;
+    assert_eq!(history, stored(c.clone()).await, "both turns' messages, in the store's order");
+    assert_eq!(history.len(), 11);
+    close(a.clone(), c, "r6").await;
+
+    // The other process deletes the conversation with its visitor: the session starts afresh.
+    assert!(b.delete_visitor(&acme, &ann).await.unwrap());
+    let ann = add_visitor(&a, &acme, "ann@x.test").await;
+    let start = StartTurn { conversation: conversation("shared", Some(&ann)), ..start("again") };
+    let TurnStart::Started { conversation: c, created: true, history } = a.start_turn(&acme, start).await.unwrap()
+    else {
+        panic!("a new conversation starts")
+    };
+    assert_eq!(texts(&history), ["again"], "nothing of the deleted conversation");
+    assert_eq!(history, stored(*c).await);
+}
