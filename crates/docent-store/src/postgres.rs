@@ -54,11 +54,7 @@ include!("sql_quotes.rs");
 impl ThisStore {
     /// Runs `batch` then `selects` in one transaction (statement by statement: see
     /// `WriteBatch`); returns each select's rows.
-    async fn write_then_read(
-        &self,
-        batch: WriteBatch,
-        selects: Vec<(String, Vec<SqlArg>)>,
-    ) -> Result<Vec<Vec<OwnedRow>>> {
+    async fn write_then_read(&self, batch: WriteBatch, selects: Vec<(Sql, Vec<SqlArg>)>) -> Result<Vec<Vec<OwnedRow>>> {
         let mut tx = self.begin_write().await?;
         batch.run(&mut tx).await?;
         let mut out = Vec::with_capacity(selects.len());

@@ -52,6 +52,24 @@ fn owned_column<T: serde::de::DeserializeOwned>(row: &OwnedRow, column: &str) ->
     T::deserialize(value).map_err(|e| StorageError::corrupt(format!("column {column}: {e}")))
 }
 
+/// A statement's text: most are fixed (`&'static str`, or built once), some built per call.
+type Sql = std::borrow::Cow<'static, str>;
+
+/// Statement texts of a few shapes, each built the first time it is used: for the statements of
+/// every chat turn, which would otherwise be formatted again for each turn.
+struct Shapes<const N: usize>([std::sync::OnceLock<String>; N]);
+
+impl<const N: usize> Shapes<N> {
+    const fn new() -> Self {
+        Self([const { std::sync::OnceLock::new() }; N])
+    }
+
+    /// The text of shape `i`, `build` making it the first time.
+    fn get(&'static self, i: usize, build: impl FnOnce() -> String) -> Sql {
+        Sql::Borrowed(self.0[i].get_or_init(build))
+    }
+}
+
 /// Write statements sent together. On SQLite they go as one multi-statement command, one round
 /// trip to the connection's thread instead of one per statement (`$n` placeholders renumbered
 /// across the statements: SQLite binds `$n` by number); PostgreSQL's extended protocol takes one
@@ -59,12 +77,12 @@ fn owned_column<T: serde::de::DeserializeOwned>(row: &OwnedRow, column: &str) ->
 /// transaction: a failing statement fails the batch, and the transaction with it.
 #[derive(Default)]
 struct WriteBatch {
-    statements: Vec<(String, Vec<SqlArg>)>,
+    statements: Vec<(Sql, Vec<SqlArg>)>,
 }
 
 impl WriteBatch {
     /// Adds a statement numbered `$1…` on its own.
-    fn push(&mut self, sql: impl Into<String>, args: Vec<SqlArg>) {
+    fn push(&mut self, sql: impl Into<Sql>, args: Vec<SqlArg>) {
         self.statements.push((sql.into(), args));
     }
 

@@ -62,25 +62,43 @@ fn stage_daily_rollup(
         SqlArg::Int(counts.tool_calls),
         SqlArg::Int(counts.conversations),
     ];
-    let sql = format!(
+    // Most turns add messages only: that statement's two shapes are built once.
+    static PLAIN: Shapes<2> = Shapes::new();
+    let build = || daily_rollup_sql(of, counts.escalated, counts.with_tool_calls);
+    let sql = match (counts.escalated, counts.with_tool_calls) {
+        ("0", "0") => PLAIN.get(of as usize, build),
+        _ => build().into(),
+    };
+    batch.push(sql, args);
+}
+
+fn daily_rollup_sql(of: ConversationOf, escalated: &str, with_tool_calls: &str) -> String {
+    format!(
         "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
          escalated, with_tool_calls, tool_calls, positive, negative) \
          SELECT {cell}, visitor_type, $5, $3, {escalated}, {with_tool_calls}, $4, 0, 0 \
          FROM conversations WHERE tenant_id = $1 AND {condition}{DAILY_CONFLICT}",
         cell = cell_of_row(),
-        escalated = counts.escalated,
-        with_tool_calls = counts.with_tool_calls,
         condition = of.condition(),
-    );
-    batch.push(sql, args);
+    )
 }
 
 /// ` AND` the tenant (parameter `$tenant`) still has the versions `seen`, binding them after
 /// `args`; empty when there is nothing to check.
 fn versions_guard(seen: Option<(i64, i64)>, tenant: usize, args: &mut Vec<SqlArg>) -> String {
-    let Some((config, kb)) = seen else { return String::new() };
     let at = args.len();
+    if bind_versions(seen, args) { versions_condition(tenant, at) } else { String::new() }
+}
+
+/// Binds the versions `seen` after `args`, if there are any; whether it did.
+fn bind_versions(seen: Option<(i64, i64)>, args: &mut Vec<SqlArg>) -> bool {
+    let Some((config, kb)) = seen else { return false };
     args.extend([SqlArg::Int(config), SqlArg::Int(kb)]);
+    true
+}
+
+/// ` AND` the tenant (parameter `$tenant`) has the versions bound after the first `at` parameters.
+fn versions_condition(tenant: usize, at: usize) -> String {
     format!(
         " AND EXISTS (SELECT 1 FROM tenants WHERE id = ${tenant} AND config_version = ${} AND kb_version = ${})",
         at + 1,
@@ -96,11 +114,15 @@ fn versions_hold(seen: Option<(i64, i64)>, read: Option<(i64, i64)>) -> bool {
 
 /// `, visitor_id = …` for a turn that names a visitor (bound after `args`; the conversation's
 /// own wins when `keep_existing`), and nothing otherwise: assigning the column at all rewrites
-/// its index entry, even with the value it had.
-fn visitor_assignment(visitor: Option<&VisitorId>, keep_existing: bool, args: &mut Vec<SqlArg>) -> String {
-    let Some(visitor) = visitor else { return String::new() };
+/// its index entry, even with the value it had. Returns whether there is one.
+fn bind_visitor(visitor: Option<&VisitorId>, args: &mut Vec<SqlArg>) -> bool {
+    let Some(visitor) = visitor else { return false };
     args.push(SqlArg::Text(visitor.to_string()));
-    let n = args.len();
+    true
+}
+
+/// The visitor's assignment for `bind_visitor`'s value bound as `$n`.
+fn visitor_assignment(n: usize, keep_existing: bool) -> String {
     if keep_existing { format!(", visitor_id = COALESCE(visitor_id, ${n})") } else { format!(", visitor_id = ${n}") }
 }
 
@@ -148,25 +170,29 @@ fn stage_turn_start(
         SqlArg::Int(now.millis()),
         SqlArg::Text(new.session_id.clone()),
     ];
-    let guard = versions_guard(seen, 2, &mut args);
-    batch.push(
+    static INSERTS: Shapes<2> = Shapes::new();
+    let checked = bind_versions(seen, &mut args);
+    let insert = INSERTS.get(usize::from(checked), || {
+        let guard = if checked { versions_condition(2, 5) } else { String::new() };
         format!(
             "INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
              SELECT $1, $2, id, 'user', $3, 'complete', $4 FROM conversations \
              WHERE tenant_id = $2 AND session_id = $5{guard}"
-        ),
-        args,
-    );
+        )
+    });
+    batch.push(insert, args);
+    static UPDATES: Shapes<2> = Shapes::new();
     let mut args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(message.to_string()), SqlArg::Int(now.millis())];
-    let visitor = visitor_assignment(new.visitor_id.as_ref(), true, &mut args);
-    batch.push(
+    let named = bind_visitor(new.visitor_id.as_ref(), &mut args);
+    let update = UPDATES.get(usize::from(named), || {
+        let visitor = if named { visitor_assignment(4, true) } else { String::new() };
         format!(
             "UPDATE conversations SET message_count = message_count + 1, last_message_at = $3{visitor} \
              WHERE tenant_id = $1 AND {}",
             ConversationOf::Message.condition()
-        ),
-        args,
-    );
+        )
+    });
+    batch.push(update, args);
     stage_daily_rollup(batch, tenant, (ConversationOf::Message, message.as_str()), DailyCounts::messages(1));
     docent_domain::conversation::StoredMessage {
         id: message,
@@ -181,16 +207,21 @@ fn stage_turn_start(
 /// `crate::TURN_HISTORY_LIMIT` messages in order, and the tenant's versions. The messages are
 /// left out when the conversation is `known`'s and holds one message more than it did then: the
 /// turn's own, so they are `known`'s and that one (see `histories`).
-fn turn_start_reads(tenant: &TenantId, session_id: &str, known: Option<&Known>) -> Vec<(String, Vec<SqlArg>)> {
-    let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2");
-    let history = format!(
-        "SELECT id, role, content, status, created_at FROM (\
-         SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
-         JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
-         WHERE c.tenant_id = $1 AND c.session_id = $2 AND NOT (c.id = $3 AND c.message_count = $4) \
-         ORDER BY m.created_at DESC, m.id DESC LIMIT {}) AS recent ORDER BY created_at, id",
-        crate::TURN_HISTORY_LIMIT
-    );
+fn turn_start_reads(tenant: &TenantId, session_id: &str, known: Option<&Known>) -> Vec<(Sql, Vec<SqlArg>)> {
+    static SELECTS: Shapes<2> = Shapes::new();
+    let select = SELECTS.get(0, || {
+        format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2")
+    });
+    let history = SELECTS.get(1, || {
+        format!(
+            "SELECT id, role, content, status, created_at FROM (\
+             SELECT m.id, m.role, m.content, m.status, m.created_at FROM conversations c \
+             JOIN messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id \
+             WHERE c.tenant_id = $1 AND c.session_id = $2 AND NOT (c.id = $3 AND c.message_count = $4) \
+             ORDER BY m.created_at DESC, m.id DESC LIMIT {}) AS recent ORDER BY created_at, id",
+            crate::TURN_HISTORY_LIMIT
+        )
+    });
     let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(session_id.to_owned())];
     let (id, count) = match known {
         Some(k) => (k.conversation.to_string(), i64::try_from(k.count + 1).unwrap_or(-1)),
@@ -198,7 +229,7 @@ fn turn_start_reads(tenant: &TenantId, session_id: &str, known: Option<&Known>) 
     };
     let mut history_args = args.clone();
     history_args.extend([SqlArg::Text(id), SqlArg::Int(count)]);
-    let versions = (TENANT_VERSIONS.to_owned(), vec![SqlArg::Text(tenant.to_string())]);
+    let versions = (TENANT_VERSIONS.into(), vec![SqlArg::Text(tenant.to_string())]);
     vec![(select, args), (history, history_args), versions]
 }
 
@@ -427,6 +458,22 @@ impl ThisStore {
         }
     }
 
+    /// Runs a turn's close `batch`, then reads the conversation `id` back in its transaction.
+    async fn write_then_read_conversation(
+        &self,
+        tenant: &TenantId,
+        batch: WriteBatch,
+        id: &str,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        static SELECT: Shapes<1> = Shapes::new();
+        let select =
+            SELECT.get(0, || format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"));
+        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(id.to_owned())];
+        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
+        let row = first_row(parts).ok_or(StorageError::NotFound)?;
+        decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
+    }
+
     /// A turn's close without tool calls or escalation (most turns), in one command: the reply,
     /// the conversation's counters and the daily rollup.
     async fn finish_plain_turn(
@@ -444,25 +491,23 @@ impl ThisStore {
             SqlArg::Text(tenant.to_string()),
             SqlArg::Text(conv.to_owned()),
         ];
-        let visitor = visitor_assignment(finish.visitor_id.as_ref(), false, &mut args);
-        batch.push(
+        static UPDATES: Shapes<2> = Shapes::new();
+        let named = bind_visitor(finish.visitor_id.as_ref(), &mut args);
+        let update = UPDATES.get(usize::from(named), || {
+            let visitor = if named { visitor_assignment(5, false) } else { String::new() };
             format!(
                 "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2{visitor} \
                  WHERE tenant_id = $3 AND id = $4"
-            ),
-            args,
-        );
+            )
+        });
+        batch.push(update, args);
         // The conversation row before the rollup row, in the order every turn write takes them:
         // on PostgreSQL a turn's start and close racing on one conversation would otherwise
         // each hold the lock the other waits for.
         if added > 0 {
             stage_daily_rollup(&mut batch, tenant, (ConversationOf::Id, conv), DailyCounts::messages(added));
         }
-        let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
-        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
-        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
-        let row = first_row(parts).ok_or(StorageError::NotFound)?;
-        decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
+        self.write_then_read_conversation(tenant, batch, conv).await
     }
 
     /// A turn's close with tool executions or an escalation, in one command like the plain one.
@@ -497,7 +542,11 @@ impl ThisStore {
             SqlArg::Text(conv.to_owned()),
             SqlArg::Int(calls),
         ];
-        let visitor = visitor_assignment(finish.visitor_id.as_ref(), false, &mut args);
+        let visitor = if bind_visitor(finish.visitor_id.as_ref(), &mut args) {
+            visitor_assignment(6, false)
+        } else {
+            String::new()
+        };
         batch.push(
             format!(
                 "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2, \
@@ -543,10 +592,6 @@ impl ThisStore {
                 vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())],
             );
         }
-        let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2");
-        let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(conv.to_owned())];
-        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
-        let row = first_row(parts).ok_or(StorageError::NotFound)?;
-        decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
+        self.write_then_read_conversation(tenant, batch, conv).await
     }
 }

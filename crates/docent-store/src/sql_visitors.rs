@@ -120,7 +120,7 @@ impl crate::VisitorStore for ThisStore {
         );
         let select = format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE tenant_id = $1 AND external_id = $2");
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(external)];
-        let parts = self.write_then_read(batch, vec![(select, args)]).await?;
+        let parts = self.write_then_read(batch, vec![(select.into(), args)]).await?;
         match first_row(parts) {
             Some(row) => decode_owned::<VisitorRow>(row)?.into_visitor(),
             None => Err(StorageError::conflict("email")),
@@ -242,7 +242,7 @@ impl crate::VisitorStore for ThisStore {
                 SqlArg::Int(Timestamp::now().millis()),
             ],
         );
-        let owner = "SELECT id FROM visitors WHERE tenant_id = $1 AND id = $2".to_owned();
+        let owner = "SELECT id FROM visitors WHERE tenant_id = $1 AND id = $2".into();
         let args = vec![SqlArg::Text(tenant.to_string()), SqlArg::Text(visitor.to_string())];
         let parts = self.write_then_read(batch, vec![(owner, args)]).await?;
         match parts.first().is_some_and(|rows| !rows.is_empty()) {

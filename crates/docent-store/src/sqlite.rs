@@ -84,11 +84,7 @@ impl ThisStore {
     /// joins the writes waiting for the group-commit thread (`group`): they run together as one
     /// transaction, so a busy writer pays one commit for many turns. The work goes on if the
     /// caller goes away: it cannot be left half done.
-    async fn write_then_read(
-        &self,
-        batch: WriteBatch,
-        selects: Vec<(String, Vec<SqlArg>)>,
-    ) -> Result<Vec<Vec<OwnedRow>>> {
+    async fn write_then_read(&self, batch: WriteBatch, selects: Vec<(Sql, Vec<SqlArg>)>) -> Result<Vec<Vec<OwnedRow>>> {
         let (reply, rows) = oneshot::channel();
         let closed = || crate::StorageError::Config("the SQLite writer has stopped".into());
         self.grouped.send(group::GroupedWrite { batch, selects, reply }).map_err(|_| closed())?;
@@ -140,7 +136,7 @@ mod tests {
             tokio::spawn(async move {
                 let mut batch = WriteBatch::default();
                 batch.push("UPDATE tenants SET name = name WHERE id = $1", vec![SqlArg::Text("none".into())]);
-                let select = ("SELECT COUNT(*) AS n FROM tenants".to_owned(), Vec::new());
+                let select = ("SELECT COUNT(*) AS n FROM tenants".into(), Vec::new());
                 store.write_then_read(batch, vec![select]).await
             })
         };

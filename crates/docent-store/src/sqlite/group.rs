@@ -14,13 +14,13 @@ use rusqlite::types::ValueRef;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::checkpoint::{self, Committed};
-use super::{OwnedRow, SqlArg, WriteBatch};
+use super::{OwnedRow, Sql, SqlArg, WriteBatch};
 use crate::{Result, StorageError};
 
 /// One caller's writes and reads, and where its rows go.
 pub(super) struct GroupedWrite {
     pub batch: WriteBatch,
-    pub selects: Vec<(String, Vec<SqlArg>)>,
+    pub selects: Vec<(Sql, Vec<SqlArg>)>,
     pub reply: oneshot::Sender<Result<Vec<Vec<OwnedRow>>>>,
 }
 
