@@ -54,7 +54,7 @@ struct DailyDelta {
 
 const DAILY_UPSERT: &str = "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, \
      conversations, messages, escalated, with_tool_calls, tool_calls, positive, negative) VALUES ";
-const DAILY_CONFLICT: &str = " ON CONFLICT (tenant_id, day, channel, segment_id, visitor_type) DO UPDATE SET \
+const DAILY_CONFLICT: &str = " ON CONFLICT (tenant_id, day, channel, segment_id, visitor_type, shard) DO UPDATE SET \
      conversations = analytics_daily.conversations + excluded.conversations, \
      messages = analytics_daily.messages + excluded.messages, \
      escalated = analytics_daily.escalated + excluded.escalated, \

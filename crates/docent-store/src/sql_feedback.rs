@@ -11,9 +11,18 @@ impl crate::AnalyticsStore for ThisStore {
         use crate::SegmentStore;
         let w =
             rollup_conditions(tenant, q.channel.as_deref(), q.segment_id.as_ref(), Some(q.from_day), Some(q.to_day));
+        // A cell's counts may be spread over rows (`shard`): they are added up here.
+        let sum = |c: &str| format!("CAST(SUM({c}) AS BIGINT) AS {c}");
         let sql = format!(
-            "SELECT day, channel, segment_id, visitor_type, conversations, messages, escalated, with_tool_calls, \
-             tool_calls, positive, negative FROM analytics_daily WHERE {} ORDER BY day",
+            "SELECT day, channel, segment_id, visitor_type, {}, {}, {}, {}, {}, {}, {} FROM analytics_daily WHERE {} \
+             GROUP BY day, channel, segment_id, visitor_type ORDER BY day",
+            sum("conversations"),
+            sum("messages"),
+            sum("escalated"),
+            sum("with_tool_calls"),
+            sum("tool_calls"),
+            sum("positive"),
+            sum("negative"),
             w.sql()
         );
         let query = sqlx::query_as::<Db, analytics_rows::DailyRow>(sqlx::AssertSqlSafe(sql));

@@ -75,8 +75,8 @@ fn stage_daily_rollup(
 fn daily_rollup_sql(of: ConversationOf, escalated: &str, with_tool_calls: &str) -> String {
     format!(
         "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
-         escalated, with_tool_calls, tool_calls, positive, negative) \
-         SELECT {cell}, visitor_type, $5, $3, {escalated}, {with_tool_calls}, $4, 0, 0 \
+         escalated, with_tool_calls, tool_calls, positive, negative, shard) \
+         SELECT {cell}, visitor_type, $5, $3, {escalated}, {with_tool_calls}, $4, 0, 0, started_at % {ROLLUP_SHARDS} \
          FROM conversations WHERE tenant_id = $1 AND {condition}{DAILY_CONFLICT}",
         cell = cell_of_row(),
         condition = of.condition(),

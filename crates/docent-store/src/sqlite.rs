@@ -62,6 +62,8 @@ impl SqliteStore {
 type ThisStore = SqliteStore;
 /// SQLite runs several statements in one command (see `WriteBatch`).
 const MULTI_STATEMENT_COMMANDS: bool = true;
+/// One writer at a time: nothing to gain from spreading a rollup cell over rows.
+const ROLLUP_SHARDS: i64 = 1;
 include!("sql.rs");
 include!("sql_segments.rs");
 include!("sql_tokens.rs");

@@ -78,7 +78,8 @@ macro_rules! store_test_suite {
             concurrent_turn_writes_each_land_once_beside_a_failing_one,
             a_turn_checked_against_an_old_tenant_copy_writes_nothing,
             racing_first_turns_open_one_conversation_and_the_cap_refuses_only_new_ones,
-            a_long_conversations_turn_reads_back_only_its_latest_messages;
+            a_long_conversations_turn_reads_back_only_its_latest_messages,
+            a_busy_days_turns_add_up_in_one_rollup_cell;
             // Two stores on one database, as two processes:
             a_turn_sees_every_message_whichever_process_wrote_it,
         );

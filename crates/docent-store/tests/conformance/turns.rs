@@ -519,3 +519,47 @@ pub(crate) async fn a_turn_sees_every_message_whichever_process_wrote_it((a, b):
     assert_eq!(texts(&history), ["again"], "nothing of the deleted conversation");
     assert_eq!(history, stored(*c).await);
 }
+
+/// Many conversations of one day, channel, segment and visitor type count in one cell, however
+/// many rows the backend spreads that cell over (PostgreSQL spreads them so concurrent turns do
+/// not wait on one row's lock): the stats show the cell once, with every conversation in it.
+pub(crate) async fn a_busy_days_turns_add_up_in_one_rollup_cell(db: Db) {
+    use docent_domain::analytics::{StatsQuery, day_floor};
+    use docent_store::{FinishTurn, StartTurn, TurnStart};
+    let (acme, _) = tenant(&db, "acme").await;
+    let conversations = 40;
+    for i in 0..conversations {
+        let start = StartTurn {
+            conversation: conversation(&format!("busy-{i}"), None),
+            user_message: format!("question {i}"),
+            monthly_cap: None,
+            seen_versions: None,
+        };
+        let TurnStart::Started { conversation, .. } = db.start_turn(&acme, start).await.unwrap() else {
+            panic!("turn {i} starts")
+        };
+        let finish = FinishTurn {
+            conversation_id: conversation.id,
+            assistant: Some((docent_domain::MessageId::generate(), format!("answer {i}"), "complete")),
+            executions: Vec::new(),
+            escalated: false,
+            visitor_id: None,
+        };
+        db.finish_turn(&acme, finish).await.unwrap();
+        // Conversations started in different milliseconds (what spreads them).
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let day = day_floor(Timestamp::now().millis());
+    let q =
+        StatsQuery { from_day: day - 86_400_000, to_day: day + 86_400_000, channel: None, segment_id: None, top: 10 };
+    let stats = db.conversation_stats(&acme, &q).await.unwrap();
+    let cells: Vec<_> = stats.days.iter().map(|d| (d.day, d.channel.as_str(), d.visitor_type.as_str())).collect();
+    // Each conversation counts on the day it started: one cell, two if the run crossed midnight.
+    let mut distinct = cells.clone();
+    distinct.dedup();
+    assert_eq!(cells, distinct, "each cell once");
+    let (c, m) = stats.days.iter().fold((0, 0), |(c, m), d| (c + d.totals.conversations, m + d.totals.messages));
+    assert_eq!((c, m), (conversations, 2 * conversations));
+    let totals = db.all_time_totals(&acme, None, None).await.unwrap();
+    assert_eq!((totals.conversations, totals.messages), (conversations, 2 * conversations));
+}
