@@ -78,6 +78,73 @@ impl ThisStore {
     }
 }
 
+impl ThisStore {
+    /// A turn's close without tool calls or escalation (most turns) as one statement, its own
+    /// transaction: one round trip where the statements one by one took six (BEGIN, three
+    /// writes, the read, COMMIT), each a wake-up of the server process. The reply is inserted if
+    /// the conversation exists; the conversation's counters move, returning its row; the daily
+    /// rollup reads its cell from that row, so the conversation row is locked before the rollup
+    /// row, the order every turn write takes them (a turn's start and close racing on one
+    /// conversation would otherwise each hold the lock the other waits for).
+    async fn finish_plain_turn(
+        &self,
+        tenant: &TenantId,
+        finish: crate::FinishTurn,
+        now: Timestamp,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        let mut args = vec![
+            SqlArg::Int(i64::from(finish.assistant.is_some())),
+            SqlArg::Int(now.millis()),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(finish.conversation_id.to_string()),
+        ];
+        let named = bind_visitor(finish.visitor_id.as_ref(), &mut args);
+        let replied = match finish.assistant {
+            Some((id, content, status)) => {
+                args.extend([SqlArg::Text(id.to_string()), SqlArg::Text(content), SqlArg::Text(status.to_owned())]);
+                true
+            }
+            None => false,
+        };
+        static CLOSES: Shapes<4> = Shapes::new();
+        let sql = CLOSES.get(usize::from(named) * 2 + usize::from(replied), || plain_close_sql(named, replied));
+        let q = sqlx::query_as::<Db, chat_rows::ConversationRow>(sqlx::AssertSqlSafe(sql));
+        let row = bind_sql_args!(q, args).fetch_optional(&self.writer).await?;
+        row.ok_or(StorageError::NotFound)?.into_conversation()
+    }
+}
+
+/// The statement of `finish_plain_turn`: `$1` messages added, `$2` now, `$3` tenant, `$4`
+/// conversation, then the visitor when `named`, then the reply's id, text and status when
+/// `replied`.
+fn plain_close_sql(named: bool, replied: bool) -> String {
+    let visitor = if named { visitor_assignment(5, false) } else { String::new() };
+    let mut with = Vec::new();
+    if replied {
+        let r = if named { 6 } else { 5 };
+        with.push(format!(
+            "reply AS (INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, created_at) \
+             SELECT ${r}, $3, $4, 'assistant', ${}, ${}, $2 FROM conversations WHERE tenant_id = $3 AND id = $4)",
+            r + 1,
+            r + 2
+        ));
+    }
+    with.push(format!(
+        "counted AS (UPDATE conversations SET message_count = message_count + $1, last_message_at = $2{visitor} \
+         WHERE tenant_id = $3 AND id = $4 RETURNING {CONVERSATION_COLUMNS})"
+    ));
+    if replied {
+        with.push(format!(
+            "rollup AS (INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, \
+             conversations, messages, escalated, with_tool_calls, tool_calls, positive, negative, shard) \
+             SELECT $3, started_at - (started_at % {day}), channel, COALESCE(segment_id, ''), visitor_type, \
+             0, $1, 0, 0, 0, 0, 0, started_at % {ROLLUP_SHARDS} FROM counted{DAILY_CONFLICT})",
+            day = docent_domain::analytics::DAY_MS
+        ));
+    }
+    format!("WITH {} SELECT {CONVERSATION_COLUMNS} FROM counted", with.join(", "))
+}
+
 /// A row as `write_then_read` returns it, read by each column's type (the types the schema
 /// uses: integers, booleans, text); `columns` are its columns' names.
 fn owned_row(row: &sqlx::postgres::PgRow, columns: &std::sync::Arc<[String]>) -> Result<OwnedRow> {

@@ -474,42 +474,6 @@ impl ThisStore {
         decode_owned::<chat_rows::ConversationRow>(row)?.into_conversation()
     }
 
-    /// A turn's close without tool calls or escalation (most turns), in one command: the reply,
-    /// the conversation's counters and the daily rollup.
-    async fn finish_plain_turn(
-        &self,
-        tenant: &TenantId,
-        finish: crate::FinishTurn,
-        now: Timestamp,
-    ) -> Result<docent_domain::conversation::Conversation> {
-        let conv = finish.conversation_id.as_str();
-        let mut batch = WriteBatch::default();
-        let added = stage_reply(&mut batch, tenant, &finish, now);
-        let mut args = vec![
-            SqlArg::Int(added),
-            SqlArg::Int(now.millis()),
-            SqlArg::Text(tenant.to_string()),
-            SqlArg::Text(conv.to_owned()),
-        ];
-        static UPDATES: Shapes<2> = Shapes::new();
-        let named = bind_visitor(finish.visitor_id.as_ref(), &mut args);
-        let update = UPDATES.get(usize::from(named), || {
-            let visitor = if named { visitor_assignment(5, false) } else { String::new() };
-            format!(
-                "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2{visitor} \
-                 WHERE tenant_id = $3 AND id = $4"
-            )
-        });
-        batch.push(update, args);
-        // The conversation row before the rollup row, in the order every turn write takes them:
-        // on PostgreSQL a turn's start and close racing on one conversation would otherwise
-        // each hold the lock the other waits for.
-        if added > 0 {
-            stage_daily_rollup(&mut batch, tenant, (ConversationOf::Id, conv), DailyCounts::messages(added));
-        }
-        self.write_then_read_conversation(tenant, batch, conv).await
-    }
-
     /// A turn's close with tool executions or an escalation, in one command like the plain one.
     /// The counters move first and the status last, so the rollup between them reads from the
     /// conversation row whether this turn made its first tool call (`tool_calls` is now this

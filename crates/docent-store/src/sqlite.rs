@@ -94,6 +94,41 @@ impl ThisStore {
     }
 }
 
+impl ThisStore {
+    /// A turn's close without tool calls or escalation (most turns), in one command through the
+    /// group-commit writer: the reply, the conversation's counters and the daily rollup.
+    async fn finish_plain_turn(
+        &self,
+        tenant: &TenantId,
+        finish: crate::FinishTurn,
+        now: Timestamp,
+    ) -> Result<docent_domain::conversation::Conversation> {
+        let conv = finish.conversation_id.as_str();
+        let mut batch = WriteBatch::default();
+        let added = stage_reply(&mut batch, tenant, &finish, now);
+        let mut args = vec![
+            SqlArg::Int(added),
+            SqlArg::Int(now.millis()),
+            SqlArg::Text(tenant.to_string()),
+            SqlArg::Text(conv.to_owned()),
+        ];
+        static UPDATES: Shapes<2> = Shapes::new();
+        let named = bind_visitor(finish.visitor_id.as_ref(), &mut args);
+        let update = UPDATES.get(usize::from(named), || {
+            let visitor = if named { visitor_assignment(5, false) } else { String::new() };
+            format!(
+                "UPDATE conversations SET message_count = message_count + $1, last_message_at = $2{visitor} \
+                 WHERE tenant_id = $3 AND id = $4"
+            )
+        });
+        batch.push(update, args);
+        if added > 0 {
+            stage_daily_rollup(&mut batch, tenant, (ConversationOf::Id, conv), DailyCounts::messages(added));
+        }
+        self.write_then_read_conversation(tenant, batch, conv).await
+    }
+}
+
 /// A write transaction on sqlx's writer connection, holding the store's write lock until it
 /// ends. Used as the connection, like sqlx's `Transaction`.
 struct WriteTx {
