@@ -92,12 +92,7 @@ impl ThisStore {
         finish: crate::FinishTurn,
         now: Timestamp,
     ) -> Result<docent_domain::conversation::Conversation> {
-        let mut args = vec![
-            SqlArg::Int(i64::from(finish.assistant.is_some())),
-            SqlArg::Int(now.millis()),
-            SqlArg::Text(tenant.to_string()),
-            SqlArg::Text(finish.conversation_id.to_string()),
-        ];
+        let mut args = close_args(i64::from(finish.assistant.is_some()), now, tenant, &finish);
         let named = bind_visitor(finish.visitor_id.as_ref(), &mut args);
         let replied = match finish.assistant {
             Some((id, content, status)) => {

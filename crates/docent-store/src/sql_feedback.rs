@@ -1,6 +1,13 @@
 // Stats reads, visitor votes and bulk imports, shared by both backends (see the head of `sql.rs`
 // for how it is included). The rollups they read and write are described in `sql_analytics.rs`.
 
+/// `sum` of each count of a daily rollup cell, in the order of `Totals`' fields.
+fn daily_sums(sum: impl Fn(&str) -> String) -> String {
+    ["conversations", "messages", "escalated", "with_tool_calls", "tool_calls", "positive", "negative"]
+        .map(sum)
+        .join(", ")
+}
+
 #[async_trait]
 impl crate::AnalyticsStore for ThisStore {
     async fn conversation_stats(
@@ -12,17 +19,10 @@ impl crate::AnalyticsStore for ThisStore {
         let w =
             rollup_conditions(tenant, q.channel.as_deref(), q.segment_id.as_ref(), Some(q.from_day), Some(q.to_day));
         // A cell's counts may be spread over rows (`shard`): they are added up here.
-        let sum = |c: &str| format!("CAST(SUM({c}) AS BIGINT) AS {c}");
         let sql = format!(
-            "SELECT day, channel, segment_id, visitor_type, {}, {}, {}, {}, {}, {}, {} FROM analytics_daily WHERE {} \
+            "SELECT day, channel, segment_id, visitor_type, {} FROM analytics_daily WHERE {} \
              GROUP BY day, channel, segment_id, visitor_type ORDER BY day",
-            sum("conversations"),
-            sum("messages"),
-            sum("escalated"),
-            sum("with_tool_calls"),
-            sum("tool_calls"),
-            sum("positive"),
-            sum("negative"),
+            daily_sums(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")),
             w.sql()
         );
         let query = sqlx::query_as::<Db, analytics_rows::DailyRow>(sqlx::AssertSqlSafe(sql));
@@ -57,16 +57,9 @@ impl crate::AnalyticsStore for ThisStore {
         segment: Option<&SegmentId>,
     ) -> Result<docent_domain::analytics::Totals> {
         let w = rollup_conditions(tenant, channel, segment, None, None);
-        let sum = |c: &str| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)");
         let sql = format!(
-            "SELECT {}, {}, {}, {}, {}, {}, {} FROM analytics_daily WHERE {}",
-            sum("conversations"),
-            sum("messages"),
-            sum("escalated"),
-            sum("with_tool_calls"),
-            sum("tool_calls"),
-            sum("positive"),
-            sum("negative"),
+            "SELECT {} FROM analytics_daily WHERE {}",
+            daily_sums(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)")),
             w.sql()
         );
         let query = sqlx::query_as::<Db, (i64, i64, i64, i64, i64, i64, i64)>(sqlx::AssertSqlSafe(sql));

@@ -126,6 +126,17 @@ fn visitor_assignment(n: usize, keep_existing: bool) -> String {
     if keep_existing { format!(", visitor_id = COALESCE(visitor_id, ${n})") } else { format!(", visitor_id = ${n}") }
 }
 
+/// A turn close's first parameters: `$1` the messages it adds, `$2` now, `$3` the tenant, `$4`
+/// the conversation.
+fn close_args(added: i64, now: Timestamp, tenant: &TenantId, finish: &crate::FinishTurn) -> Vec<SqlArg> {
+    vec![
+        SqlArg::Int(added),
+        SqlArg::Int(now.millis()),
+        SqlArg::Text(tenant.to_string()),
+        SqlArg::Text(finish.conversation_id.to_string()),
+    ]
+}
+
 /// The tenant's versions (`$1` its id).
 const TENANT_VERSIONS: &str = "SELECT config_version, kb_version FROM tenants WHERE id = $1";
 
@@ -499,13 +510,8 @@ impl ThisStore {
         }
         let added = stage_reply(&mut batch, tenant, &finish, now);
         let calls = i64::try_from(finish.executions.len()).unwrap_or(i64::MAX);
-        let mut args = vec![
-            SqlArg::Int(added),
-            SqlArg::Int(now.millis()),
-            SqlArg::Text(tenant.to_string()),
-            SqlArg::Text(conv.to_owned()),
-            SqlArg::Int(calls),
-        ];
+        let mut args = close_args(added, now, tenant, &finish);
+        args.push(SqlArg::Int(calls));
         let visitor = if bind_visitor(finish.visitor_id.as_ref(), &mut args) {
             visitor_assignment(6, false)
         } else {

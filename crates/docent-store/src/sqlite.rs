@@ -106,12 +106,7 @@ impl ThisStore {
         let conv = finish.conversation_id.as_str();
         let mut batch = WriteBatch::default();
         let added = stage_reply(&mut batch, tenant, &finish, now);
-        let mut args = vec![
-            SqlArg::Int(added),
-            SqlArg::Int(now.millis()),
-            SqlArg::Text(tenant.to_string()),
-            SqlArg::Text(conv.to_owned()),
-        ];
+        let mut args = close_args(added, now, tenant, &finish);
         static UPDATES: Shapes<2> = Shapes::new();
         let named = bind_visitor(finish.visitor_id.as_ref(), &mut args);
         let update = UPDATES.get(usize::from(named), || {
