@@ -126,16 +126,10 @@ fn plain_close_sql(named: bool, replied: bool) -> String {
     }
     with.push(format!(
         "counted AS (UPDATE conversations SET message_count = message_count + $1, last_message_at = $2{visitor} \
-         WHERE tenant_id = $3 AND id = $4 RETURNING {CONVERSATION_COLUMNS})"
+         WHERE tenant_id = $3 AND id = $4 RETURNING tenant_id, {CONVERSATION_COLUMNS})"
     ));
     if replied {
-        with.push(format!(
-            "rollup AS (INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, \
-             conversations, messages, escalated, with_tool_calls, tool_calls, positive, negative, shard) \
-             SELECT $3, started_at - (started_at % {day}), channel, COALESCE(segment_id, ''), visitor_type, \
-             0, $1, 0, 0, 0, 0, 0, started_at % {ROLLUP_SHARDS} FROM counted{DAILY_CONFLICT})",
-            day = docent_domain::analytics::DAY_MS
-        ));
+        with.push(format!("rollup AS ({})", daily_rollup_insert("counted", ["0", "$1", "0", "0", "0"])));
     }
     format!("WITH {} SELECT {CONVERSATION_COLUMNS} FROM counted", with.join(", "))
 }

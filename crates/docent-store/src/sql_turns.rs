@@ -73,13 +73,21 @@ fn stage_daily_rollup(
 }
 
 fn daily_rollup_sql(of: ConversationOf, escalated: &str, with_tool_calls: &str) -> String {
+    let from = format!("conversations WHERE tenant_id = $1 AND {}", of.condition());
+    daily_rollup_insert(&from, ["$5", "$3", escalated, with_tool_calls, "$4"])
+}
+
+/// Adds counts to the daily rollup cell of each conversation row `from` yields (a table or
+/// `WITH` name, and its condition): `counts` are the SQL expressions of its conversations,
+/// messages, escalated, with-tool-calls and tool-calls counts, in that order.
+fn daily_rollup_insert(from: &str, counts: [&str; 5]) -> String {
+    let [conversations, messages, escalated, with_tool_calls, tool_calls] = counts;
     format!(
         "INSERT INTO analytics_daily (tenant_id, day, channel, segment_id, visitor_type, conversations, messages, \
          escalated, with_tool_calls, tool_calls, positive, negative, shard) \
-         SELECT {cell}, visitor_type, $5, $3, {escalated}, {with_tool_calls}, $4, 0, 0, started_at % {ROLLUP_SHARDS} \
-         FROM conversations WHERE tenant_id = $1 AND {condition}{DAILY_CONFLICT}",
+         SELECT {cell}, visitor_type, {conversations}, {messages}, {escalated}, {with_tool_calls}, {tool_calls}, 0, 0, \
+         started_at % {ROLLUP_SHARDS} FROM {from}{DAILY_CONFLICT}",
         cell = cell_of_row(),
-        condition = of.condition(),
     )
 }
 
