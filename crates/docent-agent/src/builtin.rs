@@ -27,6 +27,10 @@ impl LlmProvider for Builtin {
         "builtin"
     }
 
+    fn reads_knowledge(&self) -> bool {
+        true
+    }
+
     async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         let reply = self.reply(request);
         let mut events: Vec<Result<StreamEvent, LlmError>> = Vec::new();

@@ -124,59 +124,72 @@ enum Stop {
 }
 
 /// Runs the turn, sending events to `events`; returns when the turn is persisted.
-pub async fn run_turn(
+///
+/// The future is built from a block rather than an `async fn`: an `async fn`'s future keeps its
+/// arguments twice (as given and as moved into its body; rust-lang/rust#62958), and this one
+/// lives as long as the turn's stream, for every stream open at once.
+#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice (above)")]
+pub fn run_turn(
     store: Arc<dyn Store>,
-    config: &AgentConfig,
+    config: AgentConfig,
     mut req: TurnRequest,
     events: mpsc::Sender<TurnEvent>,
-) {
-    let memory = match &req.visitor_id {
-        Some(v) => store.list_memory(&req.tenant.id, v).await.unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let offered = &req.offer.tools[..];
-    let history = std::mem::take(&mut req.history);
-    let mut request = build_request(config, &req, history, &memory);
-    let mut scope = TurnScope {
-        store: store.as_ref(),
-        knowledge: req.search.as_ref(),
-        tenant: &req.tenant,
-        segment: &req.segment,
-        conversation: &req.conversation,
-        visitor_id: req.visitor_id.clone(),
-        created_visitor: None,
-    };
-    let mut progress = Progress::default();
-    let stop = run_rounds(config, &req.llm, &mut request, offered, &mut scope, &mut progress, &events).await;
-    let created_visitor = scope.created_visitor.clone();
-    let message_id = MessageId::generate();
-    let assistant = match &stop {
-        Stop::Finished => Some((message_id.clone(), progress.text.clone(), MESSAGE_COMPLETE)),
-        Stop::ClientGone | Stop::Failed(_) if !progress.text.is_empty() => {
-            Some((message_id.clone(), progress.text.clone(), MESSAGE_INTERRUPTED))
-        }
-        _ => None,
-    };
-    let finish = FinishTurn {
-        conversation_id: req.conversation.id.clone(),
-        assistant,
-        executions: std::mem::take(&mut progress.executions),
-        escalated: progress.escalated,
-        visitor_id: created_visitor,
-    };
-    let saved = store.finish_turn(&req.tenant.id, finish).await;
-    let event = match (stop, saved) {
-        (Stop::ClientGone, _) => return,
-        (Stop::Failed(e), _) => TurnEvent::Failed(TurnFailure { class: e.class, message: e.message }),
-        (Stop::Finished, Err(e)) => {
-            tracing::error!(error = %e, "could not persist a chat turn");
-            TurnEvent::Failed(TurnFailure { class: FaultClass::Bug, message: "the reply could not be saved".into() })
-        }
-        (Stop::Finished, Ok(conversation)) => {
-            TurnEvent::Done(Box::new(envelope(&req, conversation, progress, message_id)))
-        }
-    };
-    let _ = events.send(event).await;
+) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        let memory = match &req.visitor_id {
+            Some(v) => store.list_memory(&req.tenant.id, v).await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let offered = &req.offer.tools[..];
+        let history = std::mem::take(&mut req.history);
+        let mut request = build_request(&config, &req, history, &memory);
+        // In the prompt now, and in the request if its provider reads them: not kept twice
+        // while the reply streams.
+        req.knowledge = Arc::default();
+        let mut scope = TurnScope {
+            store: store.as_ref(),
+            knowledge: req.search.as_ref(),
+            tenant: &req.tenant,
+            segment: &req.segment,
+            conversation: &req.conversation,
+            visitor_id: req.visitor_id.clone(),
+            created_visitor: None,
+        };
+        let mut progress = Progress::default();
+        let stop = run_rounds(&config, &req.llm, &mut request, offered, &mut scope, &mut progress, &events).await;
+        let created_visitor = scope.created_visitor.clone();
+        let message_id = MessageId::generate();
+        let assistant = match &stop {
+            Stop::Finished => Some((message_id.clone(), progress.text.clone(), MESSAGE_COMPLETE)),
+            Stop::ClientGone | Stop::Failed(_) if !progress.text.is_empty() => {
+                Some((message_id.clone(), progress.text.clone(), MESSAGE_INTERRUPTED))
+            }
+            _ => None,
+        };
+        let finish = FinishTurn {
+            conversation_id: req.conversation.id.clone(),
+            assistant,
+            executions: std::mem::take(&mut progress.executions),
+            escalated: progress.escalated,
+            visitor_id: created_visitor,
+        };
+        let saved = store.finish_turn(&req.tenant.id, finish).await;
+        let event = match (stop, saved) {
+            (Stop::ClientGone, _) => return,
+            (Stop::Failed(e), _) => TurnEvent::Failed(TurnFailure { class: e.class, message: e.message }),
+            (Stop::Finished, Err(e)) => {
+                tracing::error!(error = %e, "could not persist a chat turn");
+                TurnEvent::Failed(TurnFailure {
+                    class: FaultClass::Bug,
+                    message: "the reply could not be saved".into(),
+                })
+            }
+            (Stop::Finished, Ok(conversation)) => {
+                TurnEvent::Done(Box::new(envelope(&req, conversation, progress, message_id)))
+            }
+        };
+        let _ = events.send(event).await;
+    }
 }
 
 fn envelope(req: &TurnRequest, conversation: Conversation, p: Progress, message_id: MessageId) -> Envelope {
@@ -218,9 +231,11 @@ fn build_request(
     });
     let fixed = estimate_tokens(&system) + req.offer.tokens + config.max_output_tokens as usize;
     let messages = context::history(history, config.context_tokens.saturating_sub(fixed));
-    // The turn's snippets are shared with the request; visitor memory, when there is some,
-    // makes a list of its own.
-    let knowledge = if memory.is_empty() {
+    // The turn's snippets are shared with the request, for a provider that reads them; visitor
+    // memory, when there is some, makes a list of its own.
+    let knowledge = if !req.llm.provider.reads_knowledge() {
+        Arc::default()
+    } else if memory.is_empty() {
         req.knowledge.clone()
     } else {
         let facts = memory.iter().map(|f| Snippet {
@@ -258,7 +273,8 @@ async fn run_rounds(
             Ok(Err(e)) => return Stop::Failed(e),
             Err(_) => return Stop::Failed(timed_out(llm)),
         };
-        let mut round_text = String::new();
+        // This round's text is what the reply gained in it.
+        let round_start = progress.text.len();
         let mut calls: Vec<ToolCall> = Vec::new();
         let mut idle = IdleTimeout::new(config.idle_timeout);
         loop {
@@ -269,7 +285,6 @@ async fn run_rounds(
             };
             match event {
                 Ok(StreamEvent::Text(t)) => {
-                    round_text.push_str(&t);
                     progress.text.push_str(&t);
                     if events.send(TurnEvent::Text(t)).await.is_err() {
                         return Stop::ClientGone;
@@ -291,7 +306,8 @@ async fn run_rounds(
             // Out of rounds: the model's last words stand; the calls are not run.
             return Stop::Finished;
         }
-        request.messages.push(Message::Assistant { text: round_text, tool_calls: calls.clone() });
+        let text = progress.text[round_start..].to_owned();
+        request.messages.push(Message::Assistant { text, tool_calls: calls.clone() });
         for call in calls {
             // Boxed: a tool's future (webhooks, MCP, email) would otherwise size every turn's task.
             let (offered_tool, outcome) = Box::pin(execute(scope, offered, &call)).await;

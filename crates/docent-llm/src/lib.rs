@@ -73,7 +73,7 @@ pub enum Message {
 }
 
 /// A knowledge entry placed in the context; providers ignore it (it is already in `system`),
-/// the built-in engine answers from it.
+/// the built-in engine answers from it (`LlmProvider::reads_knowledge`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snippet {
     pub id: String,
@@ -210,6 +210,12 @@ pub trait LlmProvider: Send + Sync {
     /// The provider's name as reported in `llmProvider` (`anthropic`, `openai`, `mistral`, `ollama`, `webhook`, `builtin`).
     fn name(&self) -> &str;
 
+    /// Whether the provider reads `ChatRequest::knowledge` (the built-in engine answers from
+    /// it). The others have the snippets in `system` and are given the list empty.
+    fn reads_knowledge(&self) -> bool {
+        false
+    }
+
     /// Starts a completion. Errors before the first event (connect failures, HTTP errors) are
     /// returned here; errors after it arrive in the stream, which then ends.
     async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError>;
@@ -221,6 +227,10 @@ impl<P: LlmProvider + ?Sized> LlmProvider for Box<P> {
         (**self).name()
     }
 
+    fn reads_knowledge(&self) -> bool {
+        (**self).reads_knowledge()
+    }
+
     async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
         (**self).stream(request).await
     }
@@ -230,6 +240,10 @@ impl<P: LlmProvider + ?Sized> LlmProvider for Box<P> {
 impl<P: LlmProvider + ?Sized> LlmProvider for std::sync::Arc<P> {
     fn name(&self) -> &str {
         (**self).name()
+    }
+
+    fn reads_knowledge(&self) -> bool {
+        (**self).reads_knowledge()
     }
 
     async fn stream(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {

@@ -97,41 +97,47 @@ pub struct ChatQuery {
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
     ))]
-async fn post_chat(
+///
+/// Not an `async fn`: the request is taken apart before the future is built, which then holds
+/// the parts it reads and not the request as well (an `async fn` keeps its arguments twice,
+/// rust-lang/rust#62958), for every request waiting on a busy server.
+fn post_chat(
     State(app): State<App>,
     Path(slug): Path<String>,
     Query(query): Query<ChatQuery>,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> impl Future<Output = Result<Response, ApiError>> + Send {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
     let mut incoming =
         Incoming { headers: parts.headers, peer, segment: query.segment, body: Body::Unread(body), rate: None };
-    // The tenant's copy as last loaded, not checked against the store: the turn's first write
-    // checks it (`seen_versions`). A refusal or a stale write is retried on a checked copy, so
-    // nothing is ever decided on a configuration the store has moved on from.
-    let (mut chat, mut checked) = match app.tenants.cached(&slug) {
-        Some(copy) => (copy, false),
-        None => (gates::chat_tenant(&app, &slug).await?, true),
-    };
-    let mut attempt = 1;
-    loop {
-        let last = attempt == MAX_ATTEMPTS;
-        let outcome = attempt_turn(&app, &chat, &mut incoming, !last).await;
-        let refused = match outcome {
-            Attempt::Answered(response) => return Ok(response),
-            Attempt::Refused(response) if checked || last => return Ok(response),
-            Attempt::Refused(response) => Some(response),
-            Attempt::Stale => None,
+    async move {
+        // The tenant's copy as last loaded, not checked against the store: the turn's first write
+        // checks it (`seen_versions`). A refusal or a stale write is retried on a checked copy, so
+        // nothing is ever decided on a configuration the store has moved on from.
+        let (mut chat, mut checked) = match app.tenants.cached(&slug) {
+            Some(copy) => (copy, false),
+            None => (gates::chat_tenant(&app, &slug).await?, true),
         };
-        let current = gates::chat_tenant(&app, &slug).await?;
-        if let Some(response) = refused
-            && current.versions == chat.versions
-        {
-            return Ok(response);
+        let mut attempt = 1;
+        loop {
+            let last = attempt == MAX_ATTEMPTS;
+            let outcome = attempt_turn(&app, &chat, &mut incoming, !last).await;
+            let refused = match outcome {
+                Attempt::Answered(response) => return Ok(response),
+                Attempt::Refused(response) if checked || last => return Ok(response),
+                Attempt::Refused(response) => Some(response),
+                Attempt::Stale => None,
+            };
+            let current = gates::chat_tenant(&app, &slug).await?;
+            if let Some(response) = refused
+                && current.versions == chat.versions
+            {
+                return Ok(response);
+            }
+            (chat, checked) = (current, true);
+            attempt += 1;
         }
-        (chat, checked) = (current, true);
-        attempt += 1;
     }
 }
 
@@ -307,7 +313,8 @@ async fn start(
     let llm = remote_llm.unwrap_or_else(|| llm::builtin(&segment, &locale));
     let stream = input.stream.unwrap_or(agent_model.is_none());
     let two_tier = tenant.settings.corpus_summary_mode;
-    let knowledge = crate::knowledge::retrieve(app, chat, &segment.id, &input.message, two_tier).await;
+    // Boxed: the search's future would otherwise size every waiting request's.
+    let knowledge = Box::pin(crate::knowledge::retrieve(app, chat, &segment.id, &input.message, two_tier)).await;
     let turn = TurnRequest {
         visitor_id: visitor_id.or_else(|| conversation.visitor_id.clone()),
         tenant: tenant.clone(),

@@ -18,10 +18,17 @@ use tokio::sync::mpsc;
 
 use crate::http::error::ApiError;
 
-pub async fn respond(store: Arc<dyn Store>, config: AgentConfig, turn: TurnRequest, stream: bool) -> Response {
+/// Spawns the turn at once and answers as it reports. Not an `async fn`, whose future would keep
+/// the turn's request (moved into the task) for as long as a JSON answer is awaited.
+pub fn respond(
+    store: Arc<dyn Store>,
+    config: AgentConfig,
+    turn: TurnRequest,
+    stream: bool,
+) -> impl Future<Output = Response> + Send {
     let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(async move { docent_agent::run_turn(store, &config, turn, tx).await });
-    if stream { sse(rx) } else { json(rx).await }
+    tokio::spawn(docent_agent::run_turn(store, config, turn, tx));
+    async move { if stream { sse(rx) } else { json(rx).await } }
 }
 
 /// Status and code of a model failure.
