@@ -97,16 +97,15 @@ pub struct ChatQuery {
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
     ))]
-///
-/// Not an `async fn`: the request is taken apart before the future is built, which then holds
-/// the parts it reads and not the request as well (an `async fn` keeps its arguments twice,
-/// rust-lang/rust#62958), for every request waiting on a busy server.
 fn post_chat(
     State(app): State<App>,
     Path(slug): Path<String>,
     Query(query): Query<ChatQuery>,
     request: Request,
 ) -> impl Future<Output = Result<Response, ApiError>> + Send {
+    // Not an `async fn`: the request is taken apart before the future is built, which then
+    // holds the parts it reads and not the request as well (an `async fn` keeps its arguments
+    // twice, rust-lang/rust#62958), for every request waiting on a busy server.
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
     let mut incoming =
