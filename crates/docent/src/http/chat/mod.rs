@@ -224,8 +224,20 @@ async fn gated_turn(
     check: bool,
 ) -> Result<Response, NotStarted> {
     let bytes = incoming.body.bytes(app.config.body_limit).await?;
+    // The input goes straight into `start`: a local of its own would keep a second copy in
+    // this future while the turn starts.
+    start(app, chat, checked_input(app, chat, incoming, &bytes)?, &incoming.headers, check).await
+}
+
+/// The body's gates (widget key, rate limit, validation); the input they let through.
+fn checked_input(
+    app: &App,
+    chat: &ChatTenant,
+    incoming: &mut Incoming,
+    bytes: &[u8],
+) -> Result<ChatRequestIn, ApiError> {
     let headers = &incoming.headers;
-    let parsed = input::body(&bytes);
+    let parsed = input::body(bytes);
     let body_key = parsed.as_ref().ok().and_then(|b| b.widget_key.as_deref());
     gates::widget_key(&chat.tenant, headers, body_key)?;
     let ip = client_ip::client_ip(incoming.peer, headers, app.config.trusted_proxies);
@@ -235,7 +247,7 @@ async fn gated_turn(
     if incoming.segment.is_some() {
         input.segment = incoming.segment.clone();
     }
-    start(app, chat, input, headers, check).await
+    Ok(input)
 }
 
 /// Adds `Retry-After` to rate-limit refusals.
@@ -250,87 +262,97 @@ fn error_response(error: ApiError) -> Response {
     response
 }
 
-async fn start(
-    app: &App,
-    chat: &ChatTenant,
+/// The turn from its validated input. Its future is built from a block, which keeps `input`
+/// once where an `async fn` keeps its arguments twice (rust-lang/rust#62958), for every request
+/// waiting on a busy server.
+#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice (above)")]
+fn start<'a>(
+    app: &'a App,
+    chat: &'a ChatTenant,
     input: ChatRequestIn,
-    headers: &HeaderMap,
+    headers: &'a HeaderMap,
     check: bool,
-) -> Result<Response, NotStarted> {
-    let tenant = &chat.tenant;
-    // With a `sessionId` the turn's first write finds the conversation (or opens it), so it is
-    // not read beforehand, as long as every refusal can still be given before that write: the
-    // segment asked for exists, or there is a default one to fall back on.
-    let by_session =
-        input.session_id.is_some() && (input.segment.is_some() || chat.segments.iter().any(|s| s.is_default));
-    let existing = if by_session { None } else { find_conversation(app, tenant, &input).await? };
-    let session_id = match (&input.session_id, &existing) {
-        (Some(s), _) => s.clone(),
-        (None, Some(c)) => c.session_id.clone(),
-        (None, None) => {
-            return Err(ApiError::bad_request("invalid_request", "message and sessionId are required").into());
-        }
-    };
-    let first_segment = segment(chat, input.segment.as_deref(), existing.as_ref())?;
-    let visitor_id = visitor(app, tenant, input.visitor_id.as_deref()).await?;
-    // A conversation opened by an agent stays an agent conversation.
-    let agent_model = input.agent_model.clone().or_else(|| existing.as_ref().and_then(|c| c.agent_model.clone()));
-    let locale = input.locale.clone().unwrap_or_else(|| tenant.settings.locale.clone());
-    let remote_llm = llm::resolve(app, chat, headers).await?;
-    let plan = app.plan(&tenant.plan);
-    let cap = tenant.conversations_limit.or(plan.limits.conversations_per_month);
-    let started = app
-        .store
-        .start_turn(
-            &tenant.id,
-            StartTurn {
-                conversation: NewConversation {
-                    session_id,
-                    visitor_id: visitor_id.clone(),
-                    segment_id: Some(first_segment.id.clone()),
-                    channel: if agent_model.is_some() { CHANNEL_AGENT } else { CHANNEL_WEB }.to_owned(),
-                    visitor_type: if agent_model.is_some() { "agent" } else { "human" }.to_owned(),
-                    agent_model: agent_model.clone(),
-                    page_url: input.page_url.clone(),
-                    metadata: conversation_metadata(headers, input.page_url.as_deref()),
+) -> impl Future<Output = Result<Response, NotStarted>> + Send + 'a {
+    async move {
+        let tenant = &chat.tenant;
+        // With a `sessionId` the turn's first write finds the conversation (or opens it), so it is
+        // not read beforehand, as long as every refusal can still be given before that write: the
+        // segment asked for exists, or there is a default one to fall back on.
+        let by_session =
+            input.session_id.is_some() && (input.segment.is_some() || chat.segments.iter().any(|s| s.is_default));
+        // In a block: the conversation looked up is not kept past what is taken from it.
+        let (session_id, first_segment, agent_model) = {
+            let existing = if by_session { None } else { find_conversation(app, tenant, &input).await? };
+            let session_id = match (&input.session_id, &existing) {
+                (Some(s), _) => s.clone(),
+                (None, Some(c)) => c.session_id.clone(),
+                (None, None) => {
+                    return Err(ApiError::bad_request("invalid_request", "message and sessionId are required").into());
+                }
+            };
+            let first_segment = segment(chat, input.segment.as_deref(), existing.as_ref())?;
+            // A conversation opened by an agent stays an agent conversation.
+            let agent_model = input.agent_model.clone().or_else(|| existing.and_then(|c| c.agent_model));
+            (session_id, first_segment, agent_model)
+        };
+        let visitor_id = visitor(app, tenant, input.visitor_id.as_deref()).await?;
+        let locale = input.locale.clone().unwrap_or_else(|| tenant.settings.locale.clone());
+        let remote_llm = llm::resolve(app, chat, headers).await?;
+        let plan = app.plan(&tenant.plan);
+        let cap = tenant.conversations_limit.or(plan.limits.conversations_per_month);
+        let started = app
+            .store
+            .start_turn(
+                &tenant.id,
+                StartTurn {
+                    conversation: NewConversation {
+                        session_id,
+                        visitor_id: visitor_id.clone(),
+                        segment_id: Some(first_segment.id.clone()),
+                        channel: if agent_model.is_some() { CHANNEL_AGENT } else { CHANNEL_WEB }.to_owned(),
+                        visitor_type: if agent_model.is_some() { "agent" } else { "human" }.to_owned(),
+                        agent_model: agent_model.clone(),
+                        page_url: input.page_url.clone(),
+                        metadata: conversation_metadata(headers, input.page_url.as_deref()),
+                    },
+                    user_message: input.message.clone(),
+                    monthly_cap: cap.map(|c| (c, Timestamp::now().month_start())),
+                    seen_versions: check.then_some((chat.versions.config, chat.versions.kb)),
                 },
-                user_message: input.message.clone(),
-                monthly_cap: cap.map(|c| (c, Timestamp::now().month_start())),
-                seen_versions: check.then_some((chat.versions.config, chat.versions.kb)),
-            },
-        )
-        .await
-        .map_err(ApiError::storage)?;
-    let (conversation, history) = match started {
-        TurnStart::Started { conversation, history, .. } => (*conversation, history),
-        TurnStart::LimitReached => return Err(gates::limit_reached().into()),
-        TurnStart::Stale => return Err(NotStarted::Stale),
-    };
-    let agent_model = agent_model.or_else(|| conversation.agent_model.clone());
-    // Cannot fail now: the segment asked for exists, else there is a default (`by_session`).
-    let segment = segment(chat, input.segment.as_deref(), Some(&conversation))?;
-    let llm = remote_llm.unwrap_or_else(|| llm::builtin(&segment, &locale));
-    let stream = input.stream.unwrap_or(agent_model.is_none());
-    let two_tier = tenant.settings.corpus_summary_mode;
-    // Boxed: the search's future would otherwise size every waiting request's.
-    let knowledge = Box::pin(crate::knowledge::retrieve(app, chat, &segment.id, &input.message, two_tier)).await;
-    let turn = TurnRequest {
-        visitor_id: visitor_id.or_else(|| conversation.visitor_id.clone()),
-        tenant: tenant.clone(),
-        offer: chat.offer(&segment.id),
-        segment,
-        conversation,
-        history,
-        agent_model,
-        page_url: input.page_url,
-        page_context: input.page_context,
-        locale,
-        llm,
-        knowledge: knowledge.into(),
-        search: app.knowledge.clone(),
-    };
-    let config = agent_config(app);
-    Ok(respond::respond(app.store.clone(), config, turn, stream).await)
+            )
+            .await
+            .map_err(ApiError::storage)?;
+        let (conversation, history) = match started {
+            TurnStart::Started { conversation, history, .. } => (*conversation, history),
+            TurnStart::LimitReached => return Err(gates::limit_reached().into()),
+            TurnStart::Stale => return Err(NotStarted::Stale),
+        };
+        let agent_model = agent_model.or_else(|| conversation.agent_model.clone());
+        // Cannot fail now: the segment asked for exists, else there is a default (`by_session`).
+        let segment = segment(chat, input.segment.as_deref(), Some(&conversation))?;
+        let llm = remote_llm.unwrap_or_else(|| llm::builtin(&segment, &locale));
+        let stream = input.stream.unwrap_or(agent_model.is_none());
+        let two_tier = tenant.settings.corpus_summary_mode;
+        // Boxed: the search's future would otherwise size every waiting request's.
+        let knowledge = Box::pin(crate::knowledge::retrieve(app, chat, &segment.id, &input.message, two_tier)).await;
+        let turn = TurnRequest {
+            visitor_id: visitor_id.or_else(|| conversation.visitor_id.clone()),
+            tenant: tenant.clone(),
+            offer: chat.offer(&segment.id),
+            segment,
+            conversation,
+            history,
+            agent_model,
+            page_url: input.page_url,
+            page_context: input.page_context,
+            locale,
+            llm,
+            knowledge: knowledge.into(),
+            search: app.knowledge.clone(),
+        };
+        let config = agent_config(app);
+        Ok(respond::respond(app.store.clone(), config, turn, stream).await)
+    }
 }
 
 /// What the owner's conversation detail shows of where a conversation started.
