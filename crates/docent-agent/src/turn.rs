@@ -77,6 +77,7 @@ pub struct TurnRequest {
     pub page_context: Option<Value>,
     pub locale: String,
     pub llm: ResolvedLlm,
+    /// The corpus snippets retrieved for the message; taken when the model request is built.
     pub knowledge: Arc<[Snippet]>,
     /// The search indexes executors query (EXPLORE_CORPUS, RECOMMEND_PRODUCT).
     pub search: Arc<docent_search::Knowledge>,
@@ -142,10 +143,8 @@ pub fn run_turn(
         };
         let offered = &req.offer.tools[..];
         let history = std::mem::take(&mut req.history);
-        let mut request = build_request(&config, &req, history, &memory);
-        // In the prompt now, and in the request if its provider reads them: not kept twice
-        // while the reply streams.
-        req.knowledge = Arc::default();
+        let snippets = std::mem::take(&mut req.knowledge);
+        let mut request = build_request(&config, &req, history, snippets, &memory);
         let mut scope = TurnScope {
             store: store.as_ref(),
             knowledge: req.search.as_ref(),
@@ -212,11 +211,14 @@ fn envelope(req: &TurnRequest, conversation: Conversation, p: Progress, message_
     }
 }
 
-/// The model request for the turn; `history` is the conversation's (moved into the request).
+/// The model request for the turn; `history` is the conversation's (moved into the request),
+/// `snippets` the turn's knowledge: rendered into the prompt, and kept in the request only for
+/// a provider that reads them, so an open stream does not hold them twice.
 fn build_request(
     config: &AgentConfig,
     req: &TurnRequest,
     history: Vec<StoredMessage>,
+    snippets: Arc<[Snippet]>,
     memory: &[MemoryFact],
 ) -> ChatRequest {
     let system = system_prompt(&PromptParts {
@@ -227,23 +229,22 @@ fn build_request(
         page_url: req.page_url.as_deref(),
         page_context: req.page_context.as_ref(),
         memory,
-        knowledge: &req.knowledge,
+        knowledge: &snippets,
     });
     let fixed = estimate_tokens(&system) + req.offer.tokens + config.max_output_tokens as usize;
     let messages = context::history(history, config.context_tokens.saturating_sub(fixed));
-    // The turn's snippets are shared with the request, for a provider that reads them; visitor
-    // memory, when there is some, makes a list of its own.
+    // Visitor memory, when there is some, makes a list of its own.
     let knowledge = if !req.llm.provider.reads_knowledge() {
         Arc::default()
     } else if memory.is_empty() {
-        req.knowledge.clone()
+        snippets
     } else {
         let facts = memory.iter().map(|f| Snippet {
             id: format!("memory:{}", f.key),
             title: f.key.clone(),
             content: f.value.clone(),
         });
-        req.knowledge.iter().cloned().chain(facts).collect()
+        snippets.iter().cloned().chain(facts).collect()
     };
     ChatRequest {
         model: req.llm.model.clone().unwrap_or_default(),
