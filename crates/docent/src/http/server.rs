@@ -7,7 +7,8 @@
 //! so that read allocated a second. With half-close allowed hyper does not read mid-request: a
 //! client that goes away is noticed when its answer is written (an SSE stream's next event),
 //! and a turn it started still runs to its end and is stored. The read buffer is also capped at
-//! hyper's minimum (8 KiB, the request head included: larger heads get 431).
+//! hyper's minimum (8 KiB), and a request head past 8 KiB gets 431. hyper itself is patched to
+//! start both of a connection's buffers at 1 KiB rather than 8 (`vendor/README.md`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,8 +22,12 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-/// hyper's smallest read buffer, which also bounds a request's head.
+/// hyper's smallest bound on its read buffer.
 const READ_BUFFER: usize = 8 * 1024;
+/// The largest request head, start line included. The read buffer starts at 1 KiB and grows
+/// with each read that fills it, so the buffer's bound alone let a head through or not by how
+/// it was split across reads.
+const HEAD_LIMIT: usize = 8 * 1024;
 /// Time for a request's head to arrive (slow-header clients are cut off).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -33,7 +38,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(HEAD_TIMEOUT).max_buf_size(READ_BUFFER).half_close(true);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(READ_BUFFER)
+        .max_header_size(HEAD_LIMIT)
+        .half_close(true);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

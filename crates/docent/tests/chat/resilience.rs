@@ -82,6 +82,70 @@ async fn a_client_that_stops_sending_after_its_request_still_gets_the_answer(bac
     assert_eq!(stored[1].content, envelope["message"].as_str().unwrap());
 }
 
+/// A response read off a raw connection: status line and body, by its `content-length`.
+async fn read_response(tcp: &mut tokio::net::TcpStream) -> (String, String) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = &text[..end];
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                .map_or(0, |v| v.parse::<usize>().unwrap());
+            if buf.len() >= end + 4 + length {
+                let status = head.lines().next().unwrap().to_owned();
+                return (status, text[end + 4..end + 4 + length].to_owned());
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut chunk)).await.unwrap().unwrap();
+        assert!(n > 0, "the connection closed mid-response: {}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// hyper's HTTP/1 buffers start at 1 KiB here (vendor/README.md): a request head several times
+/// that, arriving in pieces, is read whole, the connection serves a small request after it, and
+/// a head past the 8 KiB bound is refused.
+async fn request_heads_larger_than_the_first_buffer_are_read_whole(backend: Backend) {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn(backend).await;
+    let server = app.serve().await;
+    app.tenant("acme").await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let request = |session: &str, pad: usize| {
+        let body = json!({"message": "Hello", "sessionId": session}).to_string();
+        format!(
+            "POST /chat/acme HTTP/1.1\r\nhost: docent\r\ncontent-type: application/json\r\n\
+             x-agent-model: claude-opus-4-7\r\nx-pad: {}\r\ncontent-length: {}\r\n\r\n{body}",
+            "p".repeat(pad),
+            body.len()
+        )
+    };
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let big = request("big-head", 6_000);
+    for piece in big.as_bytes().chunks(1_500) {
+        tcp.write_all(piece).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, body) = read_response(&mut tcp).await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}: {body}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["sessionId"], "big-head");
+    tcp.write_all(request("small-head", 10).as_bytes()).await.unwrap();
+    let (status, body) = read_response(&mut tcp).await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}: {body}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["sessionId"], "small-head");
+
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.write_all(request("huge-head", 9_000).as_bytes()).await.unwrap();
+    let (status, _) = read_response(&mut tcp).await;
+    assert!(status.starts_with("HTTP/1.1 431"), "{status}");
+    let acme = app.app.store.tenant_by_slug("acme").await.unwrap().unwrap();
+    assert!(app.app.store.conversation_by_session(&acme.id, "huge-head").await.unwrap().is_none());
+}
+
 async fn prompt_injection_cannot_reach_other_tenants_or_raw_tool_inputs(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let server = app.serve().await;
@@ -154,5 +218,6 @@ async fn prompt_injection_cannot_reach_other_tenants_or_raw_tool_inputs(backend:
 backend_suite!(
     a_client_that_disconnects_mid_stream_loses_nothing_already_said,
     a_client_that_stops_sending_after_its_request_still_gets_the_answer,
+    request_heads_larger_than_the_first_buffer_are_read_whole,
     prompt_injection_cannot_reach_other_tenants_or_raw_tool_inputs,
 );
