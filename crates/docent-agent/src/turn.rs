@@ -83,12 +83,16 @@ pub struct TurnRequest {
     pub search: Arc<docent_search::Knowledge>,
 }
 
+/// What a turn reports to its response. 24 bytes, a `String`'s size (the last two are boxed):
+/// the channel of every open stream holds its slots in blocks of 32.
 #[derive(Debug)]
 pub enum TurnEvent {
     Text(String),
     Done(Box<Envelope>),
-    Failed(TurnFailure),
+    Failed(Box<TurnFailure>),
 }
+
+const _: () = assert!(std::mem::size_of::<TurnEvent>() == std::mem::size_of::<String>());
 
 #[derive(Debug, Clone)]
 pub struct TurnFailure {
@@ -175,13 +179,13 @@ pub fn run_turn(
         let saved = store.finish_turn(&req.tenant.id, finish).await;
         let event = match (stop, saved) {
             (Stop::ClientGone, _) => return,
-            (Stop::Failed(e), _) => TurnEvent::Failed(TurnFailure { class: e.class, message: e.message }),
+            (Stop::Failed(e), _) => TurnEvent::Failed(Box::new(TurnFailure { class: e.class, message: e.message })),
             (Stop::Finished, Err(e)) => {
                 tracing::error!(error = %e, "could not persist a chat turn");
-                TurnEvent::Failed(TurnFailure {
+                TurnEvent::Failed(Box::new(TurnFailure {
                     class: FaultClass::Bug,
                     message: "the reply could not be saved".into(),
-                })
+                }))
             }
             (Stop::Finished, Ok(conversation)) => {
                 TurnEvent::Done(Box::new(envelope(&req, conversation, progress, message_id)))

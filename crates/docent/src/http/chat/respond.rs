@@ -4,19 +4,32 @@
 //! long waits. When the client goes, the channel closes and the turn stops, keeping what was said.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use docent_agent::{AgentConfig, TurnEvent, TurnFailure, TurnRequest};
 use docent_llm::FaultClass;
 use docent_store::Store;
+use hyper::body::Frame;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio::time::{Instant, Sleep};
 
 use crate::http::error::ApiError;
+
+/// How many events a turn may run ahead of its response: past it the turn waits, and the
+/// model's reply waits in the model connection's stream window. A client reading slower than
+/// the model makes every stream's queue full, so this is held for each of them.
+const EVENTS_AHEAD: usize = 16;
+
+/// The longest silence on an SSE stream before a keep-alive comment.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Spawns the turn at once and answers as it reports. Not an `async fn`, whose future would keep
 /// the turn's request (moved into the task) for as long as a JSON answer is awaited.
@@ -26,7 +39,7 @@ pub fn respond(
     turn: TurnRequest,
     stream: bool,
 ) -> impl Future<Output = Response> + Send {
-    let (tx, rx) = mpsc::channel(64);
+    let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
     tokio::spawn(docent_agent::run_turn(store, config, turn, tx));
     async move { if stream { sse(rx) } else { json(rx).await } }
 }
@@ -60,44 +73,187 @@ async fn json(mut rx: mpsc::Receiver<TurnEvent>) -> Response {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The turn ended without a reply").into_response()
 }
 
-fn data(value: &Value) -> Event {
-    Event::default().data(value.to_string())
+fn sse(rx: mpsc::Receiver<TurnEvent>) -> Response {
+    let mut response = Body::new(SseBody::new(rx, KEEP_ALIVE)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
-/// `{"text": …}`, written straight from the text: one per token of a streamed reply.
-fn text_event(text: &str) -> Event {
+/// Appends `event` as one SSE event (`data: <json>` and a blank line; JSON has no raw line
+/// breaks, so one data line always holds it); `None` is a turn that ended without saying how.
+/// Returns whether it was the stream's last.
+fn write_event(buf: &mut Vec<u8>, event: Option<TurnEvent>) -> bool {
     #[derive(serde::Serialize)]
     struct Text<'a> {
         text: &'a str,
     }
-    Event::default().data(serde_json::to_string(&Text { text }).unwrap_or_default())
+    buf.extend_from_slice(b"data: ");
+    let last = match event {
+        Some(TurnEvent::Text(text)) => {
+            let _ = serde_json::to_writer(&mut *buf, &Text { text: &text });
+            false
+        }
+        Some(TurnEvent::Done(envelope)) => {
+            let mut body = serde_json::Map::new();
+            body.insert("done".to_owned(), Value::Bool(true));
+            if let Ok(Value::Object(fields)) = serde_json::to_value(&*envelope) {
+                body.extend(fields);
+            }
+            let _ = serde_json::to_writer(&mut *buf, &body);
+            true
+        }
+        Some(TurnEvent::Failed(f)) => {
+            let (_, code) = failure(&f);
+            let _ = serde_json::to_writer(&mut *buf, &json!({"error": failure_message(&f), "code": code}));
+            true
+        }
+        None => {
+            let _ = serde_json::to_writer(
+                &mut *buf,
+                &json!({"error": "The turn ended without a reply", "code": "internal"}),
+            );
+            true
+        }
+    };
+    buf.extend_from_slice(b"\n\n");
+    last
 }
 
-fn sse(rx: mpsc::Receiver<TurnEvent>) -> Response {
-    let events = futures::stream::unfold(Some(rx), |state| async move {
-        let mut rx = state?;
-        let event = match rx.recv().await {
-            Some(TurnEvent::Text(text)) => return Some((Ok::<_, Infallible>(text_event(&text)), Some(rx))),
-            Some(TurnEvent::Done(envelope)) => {
-                let mut body = serde_json::Map::new();
-                body.insert("done".to_owned(), Value::Bool(true));
-                if let Ok(Value::Object(fields)) = serde_json::to_value(&*envelope) {
-                    body.extend(fields);
-                }
-                data(&Value::Object(body))
+/// A streamed turn's body. Each frame holds every event the turn has ready when the connection
+/// asks for the next: one while the client keeps up, several for a client (or a server) that
+/// fell behind, which then costs one write and one buffer rather than one per token. A comment
+/// keeps the connection alive after `keep_alive` without an event; the timer is moved only when
+/// it fires, not for every event.
+struct SseBody {
+    events: mpsc::Receiver<TurnEvent>,
+    keep_alive: Duration,
+    timer: Pin<Box<Sleep>>,
+    last_sent: Instant,
+    ended: bool,
+}
+
+impl SseBody {
+    fn new(events: mpsc::Receiver<TurnEvent>, keep_alive: Duration) -> Self {
+        let now = Instant::now();
+        let timer = Box::pin(tokio::time::sleep_until(now + keep_alive));
+        Self { events, keep_alive, timer, last_sent: now, ended: false }
+    }
+}
+
+impl hyper::body::Body for SseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        let mut buf = Vec::new();
+        while let Poll::Ready(event) = this.events.poll_recv(cx) {
+            if write_event(&mut buf, event) {
+                this.ended = true;
+                break;
             }
-            Some(TurnEvent::Failed(f)) => {
-                let (_, code) = failure(&f);
-                data(&json!({"error": failure_message(&f), "code": code}))
+        }
+        if !buf.is_empty() {
+            this.last_sent = Instant::now();
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))));
+        }
+        while this.timer.as_mut().poll(cx).is_ready() {
+            let due = this.last_sent + this.keep_alive;
+            let now = Instant::now();
+            if now >= due {
+                this.last_sent = now;
+                this.timer.as_mut().reset(now + this.keep_alive);
+                return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b":\n\n")))));
             }
-            None => data(&json!({"error": "The turn ended without a reply", "code": "internal"})),
-        };
-        // The last event: the stream ends after it.
-        Some((Ok(event), None))
-    });
-    let mut response = Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
-    let h = response.headers_mut();
-    h.insert("cache-control", HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+            this.timer.as_mut().reset(due);
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+    use hyper::body::Body as _;
+
+    use super::*;
+
+    fn text(s: &str) -> TurnEvent {
+        TurnEvent::Text(s.to_owned())
+    }
+
+    async fn next_frame(body: &mut SseBody) -> Option<String> {
+        let frame = body.frame().await?.unwrap();
+        Some(String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn events_ready_together_leave_in_one_frame_in_their_order() {
+        let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
+        let mut body = SseBody::new(rx, KEEP_ALIVE);
+        tx.send(text("one")).await.unwrap();
+        assert_eq!(next_frame(&mut body).await.unwrap(), "data: {\"text\":\"one\"}\n\n");
+        for t in ["two", "th\"ree\n"] {
+            tx.send(text(t)).await.unwrap();
+        }
+        assert_eq!(
+            next_frame(&mut body).await.unwrap(),
+            "data: {\"text\":\"two\"}\n\ndata: {\"text\":\"th\\\"ree\\n\"}\n\n"
+        );
+        tx.send(text("four")).await.unwrap();
+        let failure = TurnFailure { class: FaultClass::Timeout, message: "slow".into() };
+        tx.send(TurnEvent::Failed(Box::new(failure))).await.unwrap();
+        // Nothing is read past the last event.
+        let _ = tx.try_send(text("after"));
+        let last = next_frame(&mut body).await.unwrap();
+        let events: Vec<&str> = last.split_terminator("\n\n").collect();
+        assert_eq!(events[0], "data: {\"text\":\"four\"}");
+        let error: Value = serde_json::from_str(events[1].strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(error, json!({"error": "The language model failed: slow", "code": "llm_timeout"}));
+        assert_eq!(events.len(), 2);
+        assert!(body.is_end_stream());
+        assert!(next_frame(&mut body).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_turn_that_ends_without_a_reply_says_so() {
+        let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
+        let mut body = SseBody::new(rx, KEEP_ALIVE);
+        tx.send(text("partial")).await.unwrap();
+        drop(tx);
+        let frame = next_frame(&mut body).await.unwrap();
+        assert!(frame.starts_with("data: {\"text\":\"partial\"}\n\ndata: {\"error\":"), "{frame}");
+        assert!(frame.ends_with("\"code\":\"internal\"}\n\n"), "{frame}");
+        assert!(next_frame(&mut body).await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_stream_gets_a_comment_after_the_interval_and_events_put_it_off() {
+        let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
+        let mut body = SseBody::new(rx, Duration::from_secs(15));
+        let start = Instant::now();
+        assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
+        assert_eq!(start.elapsed(), Duration::from_secs(15));
+        // An event 10 s later: the next comment comes 15 s after it, not after the last comment.
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            tx.send(text("hi")).await.unwrap();
+            tx
+        });
+        assert_eq!(next_frame(&mut body).await.unwrap(), "data: {\"text\":\"hi\"}\n\n");
+        assert_eq!(start.elapsed(), Duration::from_secs(25));
+        let _tx = sender.await.unwrap();
+        assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
+        assert_eq!(start.elapsed(), Duration::from_secs(40));
+    }
 }
