@@ -31,6 +31,10 @@ const EVENTS_AHEAD: usize = 16;
 /// The longest silence on an SSE stream before a keep-alive comment.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// A frame stops taking ready events past this size: a model faster than the client's
+/// connection refills the channel while it is drained.
+const FRAME_BYTES: usize = 16 * 1024;
+
 /// Spawns the turn at once and answers as it reports. Not an `async fn`, whose future would keep
 /// the turn's request (moved into the task) for as long as a JSON answer is awaited.
 pub fn respond(
@@ -153,7 +157,8 @@ impl hyper::body::Body for SseBody {
             return Poll::Ready(None);
         }
         let mut buf = Vec::new();
-        while let Poll::Ready(event) = this.events.poll_recv(cx) {
+        while buf.len() < FRAME_BYTES {
+            let Poll::Ready(event) = this.events.poll_recv(cx) else { break };
             if write_event(&mut buf, event) {
                 this.ended = true;
                 break;
@@ -223,6 +228,22 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert!(body.is_end_stream());
         assert!(next_frame(&mut body).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_frame_stops_taking_events_past_its_size() {
+        let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
+        let mut body = SseBody::new(rx, KEEP_ALIVE);
+        let chunk = "x".repeat(2_000);
+        for _ in 0..12 {
+            tx.send(text(&chunk)).await.unwrap();
+        }
+        let first = next_frame(&mut body).await.unwrap();
+        assert!((FRAME_BYTES..FRAME_BYTES + 2_100).contains(&first.len()), "{}", first.len());
+        let second = next_frame(&mut body).await.unwrap();
+        let events = first.matches("data: ").count() + second.matches("data: ").count();
+        assert_eq!(events, 12);
+        assert!(second.ends_with("\"}\n\n"));
     }
 
     #[tokio::test]
