@@ -13,11 +13,11 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use docent_agent::{AgentConfig, TurnEvent, TurnFailure, TurnRequest};
+use docent_agent::{AgentConfig, Envelope, TurnEvent, TurnFailure, TurnRequest};
 use docent_llm::FaultClass;
 use docent_store::Store;
 use hyper::body::Frame;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
@@ -34,6 +34,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// A frame stops taking ready events past this size: a model faster than the client's
 /// connection refills the channel while it is drained.
 const FRAME_BYTES: usize = 16 * 1024;
+
+/// What a turn that ended without a reply or a failure reports.
+const NO_REPLY: &str = "The turn ended without a reply";
 
 /// Spawns the turn at once and answers as it reports. Not an `async fn`, whose future would keep
 /// the turn's request (moved into the task) for as long as a JSON answer is awaited.
@@ -74,11 +77,11 @@ async fn json(mut rx: mpsc::Receiver<TurnEvent>) -> Response {
             }
         }
     }
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The turn ended without a reply").into_response()
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", NO_REPLY).into_response()
 }
 
 fn sse(rx: mpsc::Receiver<TurnEvent>) -> Response {
-    let mut response = Body::new(SseBody::new(rx, KEEP_ALIVE)).into_response();
+    let mut response = Body::new(SseBody::new(rx)).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -94,56 +97,44 @@ fn write_event(buf: &mut Vec<u8>, event: Option<TurnEvent>) -> bool {
     struct Text<'a> {
         text: &'a str,
     }
+    /// `{"done": true, …envelope}`, written from the envelope without a copy of it.
+    #[derive(serde::Serialize)]
+    struct Done<'a> {
+        done: bool,
+        #[serde(flatten)]
+        envelope: &'a Envelope,
+    }
     buf.extend_from_slice(b"data: ");
-    let last = match event {
-        Some(TurnEvent::Text(text)) => {
-            let _ = serde_json::to_writer(&mut *buf, &Text { text: &text });
-            false
-        }
-        Some(TurnEvent::Done(envelope)) => {
-            let mut body = serde_json::Map::new();
-            body.insert("done".to_owned(), Value::Bool(true));
-            if let Ok(Value::Object(fields)) = serde_json::to_value(&*envelope) {
-                body.extend(fields);
-            }
-            let _ = serde_json::to_writer(&mut *buf, &body);
-            true
-        }
+    let _ = match &event {
+        Some(TurnEvent::Text(text)) => serde_json::to_writer(&mut *buf, &Text { text }),
+        Some(TurnEvent::Done(envelope)) => serde_json::to_writer(&mut *buf, &Done { done: true, envelope }),
         Some(TurnEvent::Failed(f)) => {
-            let (_, code) = failure(&f);
-            let _ = serde_json::to_writer(&mut *buf, &json!({"error": failure_message(&f), "code": code}));
-            true
+            let (_, code) = failure(f);
+            serde_json::to_writer(&mut *buf, &json!({"error": failure_message(f), "code": code}))
         }
-        None => {
-            let _ = serde_json::to_writer(
-                &mut *buf,
-                &json!({"error": "The turn ended without a reply", "code": "internal"}),
-            );
-            true
-        }
+        None => serde_json::to_writer(&mut *buf, &json!({"error": NO_REPLY, "code": "internal"})),
     };
     buf.extend_from_slice(b"\n\n");
-    last
+    !matches!(event, Some(TurnEvent::Text(_)))
 }
 
 /// A streamed turn's body. Each frame holds every event the turn has ready when the connection
 /// asks for the next: one while the client keeps up, several for a client (or a server) that
 /// fell behind, which then costs one write and one buffer rather than one per token. A comment
-/// keeps the connection alive after `keep_alive` without an event; the timer is moved only when
+/// keeps the connection alive after `KEEP_ALIVE` without an event; the timer is moved only when
 /// it fires, not for every event.
 struct SseBody {
     events: mpsc::Receiver<TurnEvent>,
-    keep_alive: Duration,
     timer: Pin<Box<Sleep>>,
     last_sent: Instant,
     ended: bool,
 }
 
 impl SseBody {
-    fn new(events: mpsc::Receiver<TurnEvent>, keep_alive: Duration) -> Self {
+    fn new(events: mpsc::Receiver<TurnEvent>) -> Self {
         let now = Instant::now();
-        let timer = Box::pin(tokio::time::sleep_until(now + keep_alive));
-        Self { events, keep_alive, timer, last_sent: now, ended: false }
+        let timer = Box::pin(tokio::time::sleep_until(now + KEEP_ALIVE));
+        Self { events, timer, last_sent: now, ended: false }
     }
 }
 
@@ -169,11 +160,11 @@ impl hyper::body::Body for SseBody {
             return Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))));
         }
         while this.timer.as_mut().poll(cx).is_ready() {
-            let due = this.last_sent + this.keep_alive;
+            let due = this.last_sent + KEEP_ALIVE;
             let now = Instant::now();
             if now >= due {
                 this.last_sent = now;
-                this.timer.as_mut().reset(now + this.keep_alive);
+                this.timer.as_mut().reset(now + KEEP_ALIVE);
                 return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b":\n\n")))));
             }
             this.timer.as_mut().reset(due);
@@ -190,6 +181,7 @@ impl hyper::body::Body for SseBody {
 mod tests {
     use http_body_util::BodyExt;
     use hyper::body::Body as _;
+    use serde_json::Value;
 
     use super::*;
 
@@ -205,7 +197,7 @@ mod tests {
     #[tokio::test]
     async fn events_ready_together_leave_in_one_frame_in_their_order() {
         let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
-        let mut body = SseBody::new(rx, KEEP_ALIVE);
+        let mut body = SseBody::new(rx);
         tx.send(text("one")).await.unwrap();
         assert_eq!(next_frame(&mut body).await.unwrap(), "data: {\"text\":\"one\"}\n\n");
         for t in ["two", "th\"ree\n"] {
@@ -233,7 +225,7 @@ mod tests {
     #[tokio::test]
     async fn a_frame_stops_taking_events_past_its_size() {
         let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
-        let mut body = SseBody::new(rx, KEEP_ALIVE);
+        let mut body = SseBody::new(rx);
         let chunk = "x".repeat(2_000);
         for _ in 0..12 {
             tx.send(text(&chunk)).await.unwrap();
@@ -249,7 +241,7 @@ mod tests {
     #[tokio::test]
     async fn a_turn_that_ends_without_a_reply_says_so() {
         let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
-        let mut body = SseBody::new(rx, KEEP_ALIVE);
+        let mut body = SseBody::new(rx);
         tx.send(text("partial")).await.unwrap();
         drop(tx);
         let frame = next_frame(&mut body).await.unwrap();
@@ -261,7 +253,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_stream_gets_a_comment_after_the_interval_and_events_put_it_off() {
         let (tx, rx) = mpsc::channel(EVENTS_AHEAD);
-        let mut body = SseBody::new(rx, Duration::from_secs(15));
+        let mut body = SseBody::new(rx);
         let start = Instant::now();
         assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
         assert_eq!(start.elapsed(), Duration::from_secs(15));
